@@ -1,0 +1,569 @@
+"""The engine: one run of a scenario, stepped hour by hour through every mechanism in order.
+
+Mesa's vocabulary: the engine owns its `rng`, advances with `step()`,
+`run_for(n)` and `run_until(t)`. Every per-soldier operation is a NumPy
+array operation; Python loops run only over places, units' tree levels,
+forces and events.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from rout.model import (
+    backers,
+    checkpoints,
+    combat,
+    command,
+    credibility,
+    danger,
+    decision,
+    economy,
+    enforcement,
+    grievance,
+    information,
+    leave,
+    movement,
+)
+from rout.model.record import Recorder
+from rout.model.state import (
+    ABSENT,
+    CAPTURED,
+    DESERTED,
+    DESERTING,
+    FLED,
+    JAILED,
+    KILLED,
+    ON_DUTY,
+    ON_LEAVE,
+    build_army,
+    rank_table,
+)
+from rout.model.transitions import move, tally
+from rout.scenario.schema import (
+    MECHANISMS,
+    RANKS,
+    Amnesty,
+    PayRaise,
+    Promise,
+    Recall,
+    Reinforcement,
+    Scenario,
+)
+
+# what a soldier did when he left, in the departures log
+ACTIONS = ("deserted", "fled", "bought_leave", "caught_leaving", "ignored_recall")
+DESERT, FLEE, BRIBE, CAUGHT, IGNORED = range(5)
+# the terms of the decision, in the departures log and in run.drivers()
+TERMS = ("grievance", "danger", "collapse", "enforcement", "loyalty")
+
+
+class Engine:
+    """One run of a scenario with one random generator."""
+
+    def __init__(
+        self, scenario: Scenario, rng: np.random.Generator, track: list[int] | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.p = p = scenario.parameters
+        self.rng = rng
+        self.dt = scenario.step_hours
+        self.t = 0.0
+        self.steps = 0
+        self.n_steps = math.ceil(scenario.days * 24.0 / self.dt)
+        self.on = {m: scenario.enabled(m) for m in MECHANISMS}
+        if not p.amnesty_on:
+            self.on["amnesty"] = False
+
+        self.army = a = build_army(scenario, rng)
+        places = scenario.places
+        self.place_names = [pl.name for pl in places]
+        self.n_places = len(places)
+        self.fortification = np.array([pl.fortification for pl in places])
+        self.government = np.array([pl.control == "government" for pl in places])
+        self.checkpoints_at = np.array([pl.checkpoints for pl in places], dtype=np.float64)
+        self.scripted = np.zeros(self.n_places)
+        self.extra_power = np.zeros(self.n_places)
+        self.fall_hour = np.full(self.n_places, np.nan)
+        self.roads = movement.road_graph(scenario)
+        index = {name: i for i, name in enumerate(self.place_names)}
+        self.index = index
+        self.forces = [
+            movement.Force(
+                name=f.name,
+                node=index[f.start],
+                strength=f.strength,
+                strength0=f.strength,
+                quality=f.quality,
+                speed=f.speed,
+                objectives=[index[o] for o in f.objectives],
+                start_hour=f.start_day * 24.0,
+            )
+            for f in scenario.forces
+        ]
+
+        groups = scenario.army.groups
+        self.shape = (len(RANKS), len(groups), self.n_places)
+        self.rank_pay = rank_table(scenario, "pay")
+        self.rank_cv = rank_table(scenario, "combat_value")
+        self.enforcer = rank_table(scenario, "enforcer").astype(bool)
+        officer = np.zeros(len(RANKS), dtype=np.float32)
+        officer[[RANKS.index("officer"), RANKS.index("general")]] = 1.0
+        affinity = np.array([g.affinity for g in groups], dtype=np.float32)
+        self.affinity = affinity
+        self.loyalty = (
+            affinity[a.group]
+            + (rank_table(scenario, "loyalty") + np.float32(p.officer_loyalty) * officer)[a.rank]
+        )
+        self.exposure = (
+            a.risk * np.float32(p.severity) * rank_table(scenario, "punishment_exposure")[a.rank]
+        )
+        self.danger_weight = rank_table(scenario, "danger_weight")[a.rank]
+        self.cv = self.rank_cv[a.rank]
+        self.inv_degree = (1.0 / np.maximum(a.degree, 1.0)).astype(np.float32)
+        self.enforcer_idx = np.flatnonzero(self.enforcer[a.rank])
+        self.commander = a.unit_start.astype(np.int64)
+        self.pay_mult = np.full(len(RANKS), p.pay_multiplier, dtype=np.float32)
+        self.amnesty = np.zeros((self.n_places, len(RANKS)), dtype=np.float32)
+        self.promises: list[credibility.ActivePromise] = []
+        self.events = sorted(scenario.events, key=lambda e: e.day)
+        self._next_event = 0
+        self._recall: np.ndarray | None = None
+        self._econ_day = -1
+        self.fall_hours: list[float] = []
+        self._mass_reported = np.zeros(self.n_places, dtype=bool)
+        self._gone_before: dict[int, float] = {}
+        self.counts = tally(a, self.shape)
+        self.log: list[dict] = []
+        self.departures: list[dict[str, np.ndarray]] = []
+        self.place_power = self._defender_power(self._unit_power())
+        self.mean_credibility = float(a.credibility.mean())
+        self.track = np.asarray(track if track is not None else [], dtype=np.int64)
+        self.recorder = Recorder(self)
+
+    # ------------------------------------------------------------------ helpers
+    def _move(self, idx: np.ndarray, new: int | np.ndarray) -> None:
+        move(self.army, self.counts, self.shape, self.enforcer, idx, new, self.t)
+
+    def _event(self, kind: str, place: int | None = None, detail: str = "", **extra) -> None:
+        self.log.append(
+            {
+                "t_hours": self.t,
+                "day": self.t / 24.0,
+                "kind": kind,
+                "place": self.place_names[place] if place is not None and place >= 0 else None,
+                "detail": detail,
+                **extra,
+            }
+        )
+
+    def _places_mask(self, names: list[str]) -> np.ndarray:
+        if not names:
+            return np.ones(self.n_places, dtype=bool)
+        mask = np.zeros(self.n_places, dtype=bool)
+        mask[[self.index[n] for n in names]] = True
+        return mask
+
+    def members(self, units: np.ndarray) -> np.ndarray:
+        """Soldier indices of the given units, concatenated."""
+        a = self.army
+        starts, ends = a.unit_start[units], a.unit_end[units]
+        lens = ends - starts
+        total = int(lens.sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.arange(total) + np.repeat(starts - np.cumsum(lens) + lens, lens)
+
+    def _unit_power(self) -> np.ndarray:
+        a = self.army
+        present = a.state == ON_DUTY
+        return np.add.reduceat(a.effort * self.cv * present, a.unit_start)
+
+    def _defender_power(self, unit_power: np.ndarray) -> np.ndarray:
+        return combat.defender_power(
+            unit_power, self.army.unit_place, self.fortification, self.extra_power
+        ) * self.government
+
+    # ------------------------------------------------------------------ events
+    def _fire_events(self) -> None:
+        end = (self.t + self.dt) / 24.0
+        while self._next_event < len(self.events) and self.events[self._next_event].day < end:
+            e = self.events[self._next_event]
+            self._next_event += 1
+            mask = self._places_mask(e.places)
+            if isinstance(e, Promise):
+                if self.on["credibility"]:
+                    real = e.real if self.p.backup_real is None else self.p.backup_real
+                    self.promises.append(
+                        credibility.ActivePromise(
+                            e.level, mask, e.deadline_day * 24.0, real, e.backer, e.note
+                        )
+                    )
+                    self._event("promise", detail=e.note or "backup is on the way")
+            elif isinstance(e, PayRaise):
+                if self.on["economy"]:
+                    self.pay_mult[[RANKS.index(r) for r in e.ranks]] *= 1.0 + e.percent / 100.0
+                    self._econ_day = -1
+                    self._event("pay_raise", detail=f"{e.percent:+g}% for {', '.join(e.ranks)}")
+            elif isinstance(e, Recall):
+                if self.on["recall"]:
+                    self._recall = mask
+                    self._event("recall", detail=e.note or "soldiers on leave recalled")
+            elif isinstance(e, Amnesty):
+                if self.on["amnesty"]:
+                    cols = [RANKS.index(r) for r in e.ranks]
+                    sub = self.amnesty[np.ix_(mask, cols)]
+                    self.amnesty[np.ix_(mask, cols)] = np.maximum(sub, e.level)
+                    self._event("amnesty", detail=e.note or f"for {', '.join(e.ranks)}")
+            elif isinstance(e, Reinforcement):
+                p = self.index[e.place]
+                if e.arrives and self.government[p]:
+                    self.extra_power[p] += e.soldiers * self.p.reinforcement_effort
+                    self._event("reinforcement", p, f"{e.soldiers} arrive")
+                else:
+                    self._settle_at(self._places_mask([e.place]), kept=False)
+                    self._event("reinforcement_failed", p, f"{e.soldiers} promised, none came")
+            else:  # Threat
+                self.scripted[mask] = e.level
+                self._event("threat", detail=f"level {e.level:g}")
+        due = [pr for pr in self.promises if pr.deadline_hour < self.t + self.dt]
+        for pr in due:
+            self.promises.remove(pr)
+            if pr.real and self.on["backers"]:
+                day = self.t / 24.0
+                sent = backers.reinforcement(
+                    self.scenario.backers, day, self.p.backer_commitment, pr.backer
+                )
+                self.extra_power[pr.places & self.government] += pr.level * sent
+            self._settle_at(pr.places, kept=pr.real)
+            self._event("promise_kept" if pr.real else "promise_broken",
+                        detail=pr.note or "backup")
+
+    def _settle_at(self, places: np.ndarray, kept: bool) -> None:
+        if not self.on["credibility"]:
+            return
+        a = self.army
+        informed = places[a.unit_place[a.unit]]
+        credibility.settle(a.credibility, informed, kept, self.p.credibility_gain,
+                           self.p.credibility_loss)
+        self.mean_credibility = float(a.credibility.mean())
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        """Advance one step through every mechanism, in the documented order."""
+        a, p, rng, t = self.army, self.p, self.rng, self.t
+        self._fire_events()
+
+        # 1-2 economy, legitimacy and grievance (daily, or when pay changes)
+        day = int(t // 24)
+        if day != self._econ_day:
+            self._econ_day = day
+            price_t = t if self.on["economy"] else 0.0
+            price = economy.price_level(
+                self.scenario.regime.price_level, self.scenario.regime.inflation, price_t
+            )
+            pay = (self.rank_pay * self.pay_mult)[a.rank]
+            self.hardship = economy.hardship(pay, a.need, price)
+            legit = grievance.legitimacy(self.scenario.regime.legitimacy, self.affinity, a.group)
+            g = grievance.grievance(self.hardship, legit)
+            self.grievance = g if self.on["grievance"] else np.zeros_like(g)
+            self.static_wish = (
+                np.float32(p.w_grievance) * self.grievance - np.float32(p.w_loyalty) * self.loyalty
+            )
+
+        # 3 information: perceived collapse; promises and expected backup
+        unit_share = a.unit_gone / np.maximum(a.unit_size0, 1)
+        officer = (
+            command.officer_signal(a.unit_fled, a.unit_enforcers0, a.unit_parent,
+                                   p.officer_signal_decay)
+            if self.on["officers"]
+            else np.zeros(a.n_units)
+        )
+        if self.on["information"]:
+            news = information.known_falls(a.news_lag, self.fall_hours, t)
+            news = np.minimum(np.float32(1.0), news / np.float32(p.news_saturation))
+            friends = a.friend_gone * self.inv_degree
+            collapse = information.collapse(
+                unit_share, friends, news, officer, a.unit,
+                p.collapse_unit, p.collapse_friends, p.collapse_news, p.collapse_officers,
+            )
+        else:
+            collapse = np.zeros(a.n, dtype=np.float32)
+        level = credibility.promise_level(self.promises, self.n_places)
+        if level.any():
+            backup = a.credibility * level[a.unit_place][a.unit]
+        else:
+            backup = np.float32(0.0)
+
+        # 4 danger
+        air = (
+            backers.air_support(self.scenario.backers, t / 24.0, p.backer_commitment)
+            if self.on["backers"]
+            else 0.0
+        )
+        if self.on["danger"]:
+            active = [f for f in self.forces if f.active(t)]
+            dist = np.array([movement.distances(f, self.roads) for f in active]).reshape(
+                len(active), self.n_places
+            )
+            threat = np.array([f.threat() for f in active])
+            place_d = danger.place_danger(dist, threat, self.place_power, p.danger_km,
+                                          self.scripted)
+            place_d[~self.government] = 0.0
+            d = danger.soldier_danger(place_d[a.unit_place], a.unit, self.danger_weight, backup,
+                                      p.backup_discount, air, p.air_calm)
+        else:
+            place_d = np.zeros(self.n_places, dtype=np.float32)
+            d = np.zeros(a.n, dtype=np.float32)
+        self.place_danger = place_d
+
+        # 5 enforcement
+        if self.on["enforcement"]:
+            e_unit = enforcement.unit_enforcers(a.effort, self.enforcer_idx, a.unit, a.n_units)
+            p_unit = enforcement.arrest_probability(
+                p.enforcement * e_unit, 1.0 + a.unit_gone, p.arrest_k, p.arrest_floor
+            )
+            amnesty = np.float32(p.amnesty_effect) * self.amnesty[a.unit_place][a.unit, a.rank] \
+                if self.amnesty.any() else np.float32(0.0)
+            net = enforcement.net_risk(self.exposure, p_unit, a.unit, amnesty)
+        else:
+            p_unit = np.zeros(a.n_units)
+            net = np.float32(0.0)
+
+        # 6 decision
+        wish = self.static_wish + np.float32(p.w_danger) * d + np.float32(p.w_collapse) * collapse
+        net_wish = wish - net - a.threshold
+        present = a.state == ON_DUTY
+        a.effort = decision.effort(wish, a.threshold, p.effort_band, p.effort_min) * present
+        candidates = present & (net_wish > 0.0)
+        if not self.on["officers"]:
+            candidates &= ~self.enforcer[a.rank]
+        actors = decision.acting(candidates, p.act_rate, rng)
+        if actors.size:
+            terms = self._terms(actors, d, collapse, net)
+            self._leave(actors, p_unit, terms)
+
+        # 7 recall of soldiers on leave; absentees fetched
+        if self._recall is not None:
+            away = np.flatnonzero((a.state == ON_LEAVE) & self._recall[a.unit_place[a.unit]])
+            self._recall = None
+            back = leave.answers_recall(net_wish[away])
+            self._move(away[back], ON_DUTY)
+            refused = away[~back]
+            self._move(refused, ABSENT)
+            self._log_departures(refused, IGNORED, self._terms(refused, d, collapse, net))
+        if self.on["enforcement"] and p.fetch_rate > 0:
+            absent = np.flatnonzero(a.state == ABSENT)
+            fetched = absent[rng.random(absent.size) < p.fetch_rate * p_unit[a.unit[absent]]]
+            self._move(fetched, JAILED)
+
+        # 8 checkpoints on the road home
+        self._checkpoints()
+
+        # 10 combat, 11 movement
+        unit_power = self._unit_power()
+        self.place_power = self._defender_power(unit_power)
+        self._war(air)
+
+        # 12 record
+        self._report_collapse(unit_share)
+        self.recorder.record(self, net_wish, wish, net, d, collapse, unit_power)
+        self.t += self.dt
+        self.steps += 1
+
+    def _terms(self, idx, d, collapse, net) -> np.ndarray:
+        """The signed terms of W - N for soldiers idx: one column per name in TERMS."""
+        p = self.p
+
+        def at(x):
+            return x[idx] if np.ndim(x) else np.full(idx.size, float(x))
+
+        return np.column_stack(
+            [
+                p.w_grievance * at(self.grievance),
+                p.w_danger * at(d),
+                p.w_collapse * at(collapse),
+                -at(net),
+                -p.w_loyalty * at(self.loyalty),
+            ]
+        ).astype(np.float32)
+
+    def _log_departures(self, idx: np.ndarray, action: int | np.ndarray, terms) -> None:
+        if idx.size == 0:
+            return
+        a = self.army
+        self.departures.append(
+            {
+                "t_hours": np.full(idx.size, self.t),
+                "soldier": idx,
+                "action": np.broadcast_to(np.asarray(action, dtype=np.int8), idx.shape).copy(),
+                "rank": a.rank[idx],
+                "group": a.group[idx],
+                "place": a.unit_place[a.unit[idx]],
+                "threshold": a.threshold[idx],
+                "terms": terms,
+            }
+        )
+
+    def _leave(self, actors: np.ndarray, p_unit: np.ndarray, terms: np.ndarray) -> None:
+        """Soldiers who act: caught on the spot, buy leave, flee (officers) or desert."""
+        a, p, rng = self.army, self.p, self.rng
+        unit = a.unit[actors]
+        action = np.full(actors.size, DESERT, dtype=np.int8)
+        if self.on["enforcement"]:
+            caught = rng.random(actors.size) < p.caught_leaving * p_unit[unit]
+            action[caught] = CAUGHT
+        if self.on["leave"]:
+            cmd = self.commander[unit]
+            cmd_present = (a.state[cmd] == ON_DUTY) & (cmd != actors)
+            buys = leave.buys_leave(a.savings[actors], p.bribe_price,
+                                    a.unit_corruptibility[unit], cmd_present, rng)
+            action[buys & (action == DESERT)] = BRIBE
+        action[(action == DESERT) & self.enforcer[a.rank[actors]]] = FLEE
+        self._log_departures(actors, action, terms)
+        self._move(actors[action == CAUGHT], JAILED)
+        bought = actors[action == BRIBE]
+        a.savings[bought] -= np.float32(p.bribe_price)
+        self._move(bought, ON_LEAVE)
+        fled = actors[action == FLEE]
+        self._move(fled, FLED)
+        if fled.size:
+            generals = fled[a.rank[fled] == RANKS.index("general")]
+            for place in np.unique(a.unit_place[a.unit[fled]]):
+                at = a.unit_place[a.unit[fled]] == place
+                ng = int((a.unit_place[a.unit[generals]] == place).sum())
+                self._event("officers_fled", int(place),
+                            f"{int(at.sum())} officers fled" + (f", {ng} generals" if ng else ""),
+                            count=int(at.sum()), generals=ng)
+        self._desert(actors[action == DESERT])
+
+    def _desert(self, idx: np.ndarray) -> None:
+        a = self.army
+        if self.on["checkpoints"]:
+            where = a.unit_place[a.unit[idx]]
+            a.checkpoints_left[idx] = checkpoints.route(
+                self.checkpoints_at[where], self.p.checkpoint_density, self.rng
+            )
+        else:
+            a.checkpoints_left[idx] = 0
+        self._move(idx, DESERTING)
+
+    def _checkpoints(self) -> None:
+        a, p, rng = self.army, self.p, self.rng
+        on_road = np.flatnonzero(a.state == DESERTING)
+        if on_road.size == 0:
+            return
+        home = on_road[a.checkpoints_left[on_road] <= 0]
+        self._move(home, DESERTED)
+        meet = on_road[a.checkpoints_left[on_road] > 0]
+        if meet.size == 0:
+            return
+        size = np.bincount(a.unit_place, weights=a.unit_size0, minlength=self.n_places)
+        gone = np.bincount(a.unit_place, weights=a.unit_gone, minlength=self.n_places)
+        staff_gone = np.clip(gone / np.maximum(size, 1.0), 0.0, 1.0)
+        place = a.unit_place[a.unit[meet]]
+        stop = checkpoints.stop_probability(
+            p.checkpoint_stop, staff_gone[place], a.civ_id[meet], p.checkpoint_id_pass
+        )
+        stopped = rng.random(meet.size) < stop
+        a.checkpoints_left[meet[~stopped]] -= 1
+        caught = meet[stopped]
+        jailed = rng.random(caught.size) < p.checkpoint_jail
+        self._move(caught[jailed], JAILED)
+        self._move(caught[~jailed], ON_DUTY)
+
+    def _war(self, air: float) -> None:
+        """Combat at every engaged place, then movement of every force."""
+        a, p, rng, t = self.army, self.p, self.rng, self.t
+        dt_days = self.dt / 24.0
+        for f in self.forces:
+            if not f.active(t):
+                continue
+            if self.on["combat"] and f.engaged >= 0 and self.government[f.engaged]:
+                place = f.engaged
+                fort = self.fortification[place]
+                power = self.place_power[place] + (p.air_power * air if air else 0.0)
+                alpha = p.attacker_kill_rate * f.quality * f.momentum
+                killed, lost = combat.exchange(f.strength, power, alpha, p.defender_kill_rate,
+                                               fort, self.dt, rng)
+                if killed:
+                    here = self.members(np.flatnonzero(a.unit_place == place))
+                    here = here[a.state[here] == ON_DUTY]
+                    self._move(rng.choice(here, size=min(killed, here.size), replace=False),
+                               KILLED)
+                f.strength -= lost
+                size = a.unit_size0[a.unit_place == place].sum()
+                gone = a.unit_gone[a.unit_place == place].sum() / max(size, 1)
+                step_gone = gone - self._gone_before.get(place, gone)
+                self._gone_before[place] = gone
+                won = combat.breaks(self.place_power[place] + p.air_power * air, f.threat(),
+                                    p.breakpoint)
+                if won:
+                    self._fall(place, f)
+                movement.update_momentum(f, won, max(step_gone, 0.0), lost, air, dt_days, p)
+            elif self.on["movement"]:
+                f.engaged = -1
+                movement.advance(f, self.roads, self.government, f.speed * f.momentum * self.dt)
+                if f.engaged >= 0:
+                    self._event("assault", f.engaged, f"{f.name} attacks", force=f.name)
+
+    def _fall(self, place: int, force: movement.Force) -> None:
+        a, p = self.army, self.p
+        self.government[place] = False
+        self.fall_hour[place] = self.t
+        self.fall_hours.append(self.t)
+        self.extra_power[place] = 0.0
+        force.engaged = -1
+        if force.objectives and force.objectives[0] == place:
+            force.objectives.pop(0)
+        units = np.flatnonzero(a.unit_place == place)
+        here = self.members(units)
+        here = here[a.state[here] == ON_DUTY]
+        fate = combat.fates(here.size, p.capture_share, p.scatter_share, self.rng)
+        enemy = movement.distances(force, self.roads)
+        dest = combat.retreat_place(place, self.government, self.roads.dist, enemy)
+        if dest < 0:
+            fate[fate == 2] = 0
+        self._move(here[fate == 0], CAPTURED)
+        self._desert(here[fate == 1])
+        self._event("fall", place, f"taken by {force.name}", force=force.name,
+                    captured=int((fate == 0).sum()), scattered=int((fate == 1).sum()),
+                    retreated=int((fate == 2).sum()))
+        if dest >= 0 and units.size:
+            a.unit_place[units] = dest
+            self.counts = tally(a, self.shape)
+            self._event("retreat", place, f"to {self.place_names[dest]}")
+
+    def _report_collapse(self, unit_share: np.ndarray) -> None:
+        """A mass-desertion event the first time half a place's garrison has gone."""
+        a = self.army
+        size = np.bincount(a.unit_place, weights=a.unit_size0, minlength=self.n_places)
+        gone = np.bincount(a.unit_place, weights=a.unit_gone, minlength=self.n_places)
+        new = (gone >= 0.5 * size) & (size > 0) & ~self._mass_reported
+        for place in np.flatnonzero(new):
+            self._mass_reported[place] = True
+            self._event("mass_desertion", int(place), "half the garrison has gone")
+
+    # ------------------------------------------------------------------ running
+    def run_for(self, n: int, progress: Callable[[int], None] | None = None) -> None:
+        """Advance n steps (a callback, if given, hears each step)."""
+        for _ in range(n):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    def run_until(self, hours: float, progress: Callable[[int], None] | None = None) -> None:
+        """Advance until the clock reaches the given hour."""
+        while self.t < hours - 1e-9:
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Advance to the scenario's horizon."""
+        self.run_for(self.n_steps - self.steps, progress)
+
+

@@ -1,0 +1,250 @@
+"""The army as arrays: one row per soldier, one per unit, one per place.
+
+Soldiers are stored sorted by unit, so a unit is a contiguous slice
+`[unit_start[u], unit_end[u])` and its commander (its highest rank) is the
+first soldier of the slice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rout.model.information import news_lag
+from rout.scenario.schema import RANKS, Dist, Scenario
+
+STATES = (
+    "on_duty",
+    "on_leave",
+    "absent",
+    "deserting",
+    "deserted",
+    "fled",
+    "captured",
+    "killed",
+    "jailed",
+)
+ON_DUTY, ON_LEAVE, ABSENT, DESERTING, DESERTED, FLED, CAPTURED, KILLED, JAILED = range(9)
+# Departures other soldiers can see: they feed perceived collapse.
+VISIBLE = np.zeros(len(STATES), dtype=np.int8)
+VISIBLE[[ABSENT, DESERTING, DESERTED, FLED]] = 1
+
+
+def sample(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw n values of a scenario distribution as float32."""
+    if dist.kind == "normal":
+        x = rng.normal(dist.mean, dist.sd, n)
+    elif dist.kind == "lognormal":
+        x = dist.median * np.exp(rng.normal(0.0, dist.sigma, n))
+    elif dist.kind == "uniform":
+        x = rng.uniform(dist.low, dist.high, n)
+    elif dist.kind == "beta":
+        a = dist.mean * dist.concentration
+        x = rng.beta(a, dist.concentration - a if dist.concentration > a else 1e-3, n)
+    elif dist.kind == "poisson":
+        x = rng.poisson(dist.mean, n)
+    else:
+        x = np.full(n, dist.value)
+    return x.astype(np.float32)
+
+
+def beta_mean(mean: np.ndarray, concentration: float, rng: np.random.Generator) -> np.ndarray:
+    """Beta draws with per-row means and one concentration."""
+    a = mean * concentration
+    return rng.beta(a, concentration - a).astype(np.float32)
+
+
+@dataclass
+class Army:
+    """Per-soldier, per-unit and per-place arrays of one run."""
+
+    # soldiers
+    rank: np.ndarray  # int8 index into RANKS
+    group: np.ndarray  # int8 index into scenario.army.groups
+    unit: np.ndarray  # int32
+    need: np.ndarray  # float32, USD/month
+    savings: np.ndarray  # float32, USD
+    risk: np.ndarray  # float32 risk aversion in [0, 1]
+    threshold: np.ndarray  # float32 private threshold
+    civ_id: np.ndarray  # bool: carries a non-military ID
+    credibility: np.ndarray  # float32 in [0, 1]
+    news_lag: np.ndarray  # float32 hours until news reaches the soldier
+    degree: np.ndarray  # float32 number of friends
+    state: np.ndarray  # int8 index into STATES
+    effort: np.ndarray  # float32 in [0, 1]
+    checkpoints_left: np.ndarray  # int16
+    left_at: np.ndarray  # float32 hour of leaving duty, nan while on duty
+    # units
+    unit_place: np.ndarray  # int32
+    unit_start: np.ndarray  # int64
+    unit_end: np.ndarray  # int64
+    unit_parent: np.ndarray  # int32, -1 for a root
+    unit_corruptibility: np.ndarray  # float32
+    unit_size0: np.ndarray  # int32 soldiers at the start
+    unit_enforcers0: np.ndarray  # int32 enforcer-rank soldiers at the start
+    # friendship network (CSR without data: neighbours of i are indices[indptr[i]:indptr[i+1]])
+    friends_indptr: np.ndarray
+    friends_indices: np.ndarray
+    # incremental aggregates, updated on every change of state
+    unit_gone: np.ndarray = field(default=None)  # visible departures per unit
+    unit_fled: np.ndarray = field(default=None)  # enforcers fled per unit
+    friend_gone: np.ndarray = field(default=None)  # visible departures among friends
+
+    @property
+    def n(self) -> int:
+        return self.rank.size
+
+    @property
+    def n_units(self) -> int:
+        return self.unit_place.size
+
+    def soldier_place(self) -> np.ndarray:
+        """The place of each soldier's unit."""
+        return self.unit_place[self.unit]
+
+
+def rank_table(scenario: Scenario, attr: str) -> np.ndarray:
+    """A rank attribute as a float32 lookup table indexed by rank code (0 where absent)."""
+    tab = np.zeros(len(RANKS), dtype=np.float32)
+    for name, spec in scenario.army.ranks.items():
+        tab[RANKS.index(name)] = getattr(spec, attr)
+    return tab
+
+
+def _counts(shares: np.ndarray, n: int) -> np.ndarray:
+    """Integer counts with the given shares that add up to n exactly (largest remainder)."""
+    raw = shares * n
+    base = np.floor(raw).astype(np.int64)
+    rest = n - int(base.sum())
+    if rest > 0:
+        base[np.argsort(-(raw - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def _network(
+    unit: np.ndarray,
+    start: np.ndarray,
+    size: np.ndarray,
+    k_in: int,
+    k_out: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A symmetric friendship graph: k_in ties inside the unit, k_out anywhere (phones)."""
+    n = unit.size
+    src = []
+    dst = []
+    me = np.arange(n, dtype=np.int64)
+    for _ in range(k_in):
+        j = start[unit] + (rng.random(n) * size[unit]).astype(np.int64)
+        src.append(me)
+        dst.append(j)
+    for _ in range(k_out):
+        src.append(me)
+        dst.append(rng.integers(0, n, n))
+    if not src:
+        return np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.int32)
+    a = np.concatenate(src + dst)
+    b = np.concatenate(dst + src).astype(np.int32)
+    del src, dst
+    keep = a != b
+    a, b = a[keep], b[keep]
+    order = np.argsort(a, kind="stable")
+    indices = b[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n), out=indptr[1:])
+    return indptr, indices
+
+
+def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
+    """Draw the population, its units and its friendship network from a scenario."""
+    army = scenario.army
+    prm = scenario.parameters
+    n = army.strength
+    rank_names = [r for r in RANKS if r in army.ranks]
+    rank_code = np.array([RANKS.index(r) for r in rank_names], dtype=np.int8)
+    rank_share = np.array([army.ranks[r].share for r in rank_names])
+    garrison = np.array([p.garrison for p in scenario.places])
+    per_place = _counts(garrison, n)
+
+    ranks, units, places, parents = [], [], [], []
+    n_units = 0
+    for p, n_p in enumerate(per_place):
+        if n_p == 0:
+            continue
+        k = _counts(rank_share, int(n_p))
+        # highest rank first, so each unit's first soldier commands it
+        r = np.repeat(rank_code, k)[::-1]
+        u_count = max(1, -(-int(n_p) // army.unit_size))
+        local = np.arange(n_p) % u_count
+        local[r == RANKS.index("general")] = 0  # generals sit at the place's headquarters
+        ranks.append(r)
+        units.append(n_units + local)
+        places.append(np.full(u_count, p, dtype=np.int32))
+        parents.append(np.r_[-1, np.full(u_count - 1, n_units)].astype(np.int32))
+        n_units += u_count
+    rank = np.concatenate(ranks).astype(np.int8)
+    unit = np.concatenate(units).astype(np.int32)
+    order = np.lexsort((-rank.astype(np.int16), unit))
+    rank, unit = rank[order], unit[order]
+    unit_place = np.concatenate(places)
+    unit_parent = np.concatenate(parents)
+    size = np.bincount(unit, minlength=n_units).astype(np.int64)
+    unit_end = np.cumsum(size)
+    unit_start = unit_end - size
+
+    group_share = np.array([g.share for g in army.groups])
+    group = rng.choice(len(army.groups), size=n, p=group_share / group_share.sum()).astype(
+        np.int8
+    )
+
+    def per_rank(attr: str) -> np.ndarray:
+        return rank_table(scenario, attr)[rank]
+
+    dependents = sample(army.dependents, n, rng).clip(0, None)
+    need = (army.need_base + army.need_per_dependent * dependents).astype(np.float32)
+    savings = (per_rank("savings") * np.exp(rng.normal(0.0, army.savings_sigma, n))).astype(
+        np.float32
+    )
+    risk = sample(army.risk_aversion, n, rng).clip(0.0, 1.0)
+    threshold = sample(army.threshold, n, rng).clip(0.0, None)
+    civ_id = rng.random(n) < army.non_military_id
+    credibility = beta_mean(per_rank("credibility"), army.credibility_concentration, rng)
+    lag_draw = rng.exponential(prm.news_hours, n)
+    state = np.where(rng.random(n) < army.on_leave, ON_LEAVE, ON_DUTY).astype(np.int8)
+    corrupt = sample(army.corruptibility, n_units, rng).clip(0.0, 1.0)
+    enforcer = per_rank("enforcer").astype(bool)
+    indptr, indices = _network(
+        unit, unit_start, size, prm.friends_in_unit, prm.friends_outside, rng
+    )
+    degree = np.diff(indptr).astype(np.float32)
+    a = Army(
+        rank=rank,
+        group=group,
+        unit=unit,
+        need=need,
+        savings=savings,
+        risk=risk,
+        threshold=threshold,
+        civ_id=civ_id,
+        credibility=credibility,
+        news_lag=news_lag(lag_draw, degree),
+        degree=degree,
+        state=state,
+        effort=np.ones(n, dtype=np.float32),
+        checkpoints_left=np.zeros(n, dtype=np.int16),
+        left_at=np.full(n, np.nan, dtype=np.float32),
+        unit_place=unit_place,
+        unit_start=unit_start,
+        unit_end=unit_end,
+        unit_parent=unit_parent,
+        unit_corruptibility=corrupt,
+        unit_size0=size.astype(np.int32),
+        unit_enforcers0=np.bincount(unit, weights=enforcer, minlength=n_units).astype(np.int32),
+        friends_indptr=indptr,
+        friends_indices=indices,
+    )
+    a.unit_gone = np.zeros(n_units, dtype=np.int32)
+    a.unit_fled = np.zeros(n_units, dtype=np.int32)
+    a.friend_gone = np.zeros(n, dtype=np.int32)
+    return a
