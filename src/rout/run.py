@@ -270,8 +270,9 @@ class Run:
         ev = self.events
         return {
             "scenario": self.scenario.name,
-            "seed": {"entropy": str(self.seed.entropy), "spawn_key": list(self.seed.spawn_key),
-                     "numpy": np.__version__},
+            "seed": self.seed.entropy,
+            "spawn_key": list(self.seed.spawn_key),
+            "numpy_version": np.__version__,
             "soldiers": int(self.engine.army.n),
             "steps": int(self.engine.steps),
             "step_hours": self.scenario.step_hours,

@@ -25,14 +25,21 @@ def place_danger(
 
 
 def soldier_danger(
-    unit_danger: np.ndarray,
-    unit: np.ndarray,
+    danger: np.ndarray,
     weight: np.ndarray,
     backup: np.ndarray,
     backup_discount: float,
     air: float,
     air_calm: float,
 ) -> np.ndarray:
-    """D_i = D_unit x rank weight x (1 - b B_i) x (1 - c a/(1+a)): backup and air support calm."""
+    """D_i = D_place x rank weight x (1 - b B_i) x (1 - c a/(1+a)): backup and air support calm.
+
+    `danger` is the danger at each soldier's place, already spread to soldiers.
+    """
     calm = np.float32(1.0 - air_calm * air / (1.0 + air))
-    return unit_danger[unit] * weight * (1.0 - np.float32(backup_discount) * backup) * calm
+    out = danger * weight
+    if np.ndim(backup):
+        out *= 1.0 - np.float32(backup_discount) * backup
+    if calm != 1.0:
+        out *= calm
+    return out

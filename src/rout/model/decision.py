@@ -13,8 +13,11 @@ import numpy as np
 
 def effort(wish: np.ndarray, threshold: np.ndarray, band: float, minimum: float) -> np.ndarray:
     """e = e_min + (1 - e_min) clip((T - W) / band, 0, 1)."""
-    room = np.clip((threshold - wish) / np.float32(band), 0.0, 1.0)
-    return np.float32(minimum) + np.float32(1.0 - minimum) * room
+    room = threshold - wish
+    room *= np.float32((1.0 - minimum) / band)
+    np.clip(room, 0.0, np.float32(1.0 - minimum), out=room)
+    room += np.float32(minimum)
+    return room
 
 
 def acting(candidates: np.ndarray, act_rate: float, rng: np.random.Generator) -> np.ndarray:

@@ -19,15 +19,14 @@ def arrest_probability(
     return 1.0 - np.exp(-k * ratio)
 
 
-def unit_enforcers(
-    effort: np.ndarray, enforcer_idx: np.ndarray, unit: np.ndarray, n_units: int
-) -> np.ndarray:
+def unit_enforcers(effort: np.ndarray, enforcer: np.ndarray, unit_start: np.ndarray) -> np.ndarray:
     """Loyal enforcers per unit: officers weighted by their effort (zero once not present)."""
-    return np.bincount(unit[enforcer_idx], weights=effort[enforcer_idx], minlength=n_units)
+    return np.add.reduceat(effort * enforcer, unit_start)
 
 
-def net_risk(
-    exposure: np.ndarray, p_unit: np.ndarray, unit: np.ndarray, amnesty: np.ndarray
-) -> np.ndarray:
+def net_risk(exposure: np.ndarray, p_soldier: np.ndarray, amnesty: np.ndarray | float):
     """N = exposure x P x (1 - amnesty): exposure is risk aversion x severity x rank exposure."""
-    return exposure * p_unit.astype(np.float32)[unit] * (1.0 - amnesty)
+    out = exposure * p_soldier
+    if np.ndim(amnesty) or amnesty:
+        out *= 1.0 - amnesty
+    return out

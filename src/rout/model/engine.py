@@ -39,6 +39,7 @@ from rout.model.state import (
     KILLED,
     ON_DUTY,
     ON_LEAVE,
+    STATES,
     build_army,
     rank_table,
 )
@@ -124,7 +125,7 @@ class Engine:
         self.danger_weight = rank_table(scenario, "danger_weight")[a.rank]
         self.cv = self.rank_cv[a.rank]
         self.inv_degree = (1.0 / np.maximum(a.degree, 1.0)).astype(np.float32)
-        self.enforcer_idx = np.flatnonzero(self.enforcer[a.rank])
+        self.is_enforcer = self.enforcer[a.rank].astype(np.float32)
         self.commander = a.unit_start.astype(np.int64)
         self.pay_mult = np.full(len(RANKS), p.pay_multiplier, dtype=np.float32)
         self.amnesty = np.zeros((self.n_places, len(RANKS)), dtype=np.float32)
@@ -135,10 +136,13 @@ class Engine:
         self._econ_day = -1
         self.fall_hours: list[float] = []
         self._mass_reported = np.zeros(self.n_places, dtype=bool)
+        self._officers_reported = np.zeros(self.n_places, dtype=bool)
         self._gone_before: dict[int, float] = {}
+        self._amnesty_soldier: np.ndarray | float | None = None
         self.counts = tally(a, self.shape)
         self.log: list[dict] = []
         self.departures: list[dict[str, np.ndarray]] = []
+        a.effort = (a.state == ON_DUTY).astype(np.float32)
         self.place_power = self._defender_power(self._unit_power())
         self.mean_credibility = float(a.credibility.mean())
         self.track = np.asarray(track if track is not None else [], dtype=np.int64)
@@ -177,10 +181,13 @@ class Engine:
             return np.empty(0, dtype=np.int64)
         return np.arange(total) + np.repeat(starts - np.cumsum(lens) + lens, lens)
 
+    def in_state(self, state: int) -> int:
+        """How many soldiers are in a state now, from the running tally."""
+        return int(self.counts.reshape(len(STATES), -1)[state].sum())
+
     def _unit_power(self) -> np.ndarray:
         a = self.army
-        present = a.state == ON_DUTY
-        return np.add.reduceat(a.effort * self.cv * present, a.unit_start)
+        return np.add.reduceat(a.effort * self.cv, a.unit_start)
 
     def _defender_power(self, unit_power: np.ndarray) -> np.ndarray:
         return combat.defender_power(
@@ -217,6 +224,7 @@ class Engine:
                     cols = [RANKS.index(r) for r in e.ranks]
                     sub = self.amnesty[np.ix_(mask, cols)]
                     self.amnesty[np.ix_(mask, cols)] = np.maximum(sub, e.level)
+                    self._amnesty_soldier = None
                     self._event("amnesty", detail=e.note or f"for {', '.join(e.ranks)}")
             elif isinstance(e, Reinforcement):
                 p = self.index[e.place]
@@ -287,14 +295,14 @@ class Engine:
             news = np.minimum(np.float32(1.0), news / np.float32(p.news_saturation))
             friends = a.friend_gone * self.inv_degree
             collapse = information.collapse(
-                unit_share, friends, news, officer, a.unit,
+                unit_share, friends, news, officer, a.spread,
                 p.collapse_unit, p.collapse_friends, p.collapse_news, p.collapse_officers,
             )
         else:
             collapse = np.zeros(a.n, dtype=np.float32)
         level = credibility.promise_level(self.promises, self.n_places)
         if level.any():
-            backup = a.credibility * level[a.unit_place][a.unit]
+            backup = a.credibility * a.spread(level[a.unit_place])
         else:
             backup = np.float32(0.0)
 
@@ -313,7 +321,7 @@ class Engine:
             place_d = danger.place_danger(dist, threat, self.place_power, p.danger_km,
                                           self.scripted)
             place_d[~self.government] = 0.0
-            d = danger.soldier_danger(place_d[a.unit_place], a.unit, self.danger_weight, backup,
+            d = danger.soldier_danger(a.spread(place_d[a.unit_place]), self.danger_weight, backup,
                                       p.backup_discount, air, p.air_calm)
         else:
             place_d = np.zeros(self.n_places, dtype=np.float32)
@@ -322,22 +330,34 @@ class Engine:
 
         # 5 enforcement
         if self.on["enforcement"]:
-            e_unit = enforcement.unit_enforcers(a.effort, self.enforcer_idx, a.unit, a.n_units)
+            e_unit = enforcement.unit_enforcers(a.effort, self.is_enforcer, a.unit_start)
             p_unit = enforcement.arrest_probability(
                 p.enforcement * e_unit, 1.0 + a.unit_gone, p.arrest_k, p.arrest_floor
             )
-            amnesty = np.float32(p.amnesty_effect) * self.amnesty[a.unit_place][a.unit, a.rank] \
-                if self.amnesty.any() else np.float32(0.0)
-            net = enforcement.net_risk(self.exposure, p_unit, a.unit, amnesty)
+            if self._amnesty_soldier is None:
+                self._amnesty_soldier = (
+                    np.float32(p.amnesty_effect) * self.amnesty[a.unit_place][a.unit, a.rank]
+                    if self.amnesty.any()
+                    else 0.0
+                )
+            amnesty = self._amnesty_soldier
+            net = enforcement.net_risk(self.exposure, a.spread(p_unit.astype(np.float32)),
+                                       amnesty)
         else:
             p_unit = np.zeros(a.n_units)
             net = np.float32(0.0)
 
         # 6 decision
-        wish = self.static_wish + np.float32(p.w_danger) * d + np.float32(p.w_collapse) * collapse
-        net_wish = wish - net - a.threshold
+        wish = np.float32(p.w_danger) * d
+        wish += self.static_wish
+        wish += np.float32(p.w_collapse) * collapse
+        net_wish = wish - a.threshold
+        if np.ndim(net):
+            net_wish -= net
+        self.net_wish = net_wish
         present = a.state == ON_DUTY
-        a.effort = decision.effort(wish, a.threshold, p.effort_band, p.effort_min) * present
+        a.effort = decision.effort(wish, a.threshold, p.effort_band, p.effort_min)
+        a.effort *= present
         candidates = present & (net_wish > 0.0)
         if not self.on["officers"]:
             candidates &= ~self.enforcer[a.rank]
@@ -355,7 +375,7 @@ class Engine:
             refused = away[~back]
             self._move(refused, ABSENT)
             self._log_departures(refused, IGNORED, self._terms(refused, d, collapse, net))
-        if self.on["enforcement"] and p.fetch_rate > 0:
+        if self.on["enforcement"] and p.fetch_rate > 0 and self.in_state(ABSENT):
             absent = np.flatnonzero(a.state == ABSENT)
             fetched = absent[rng.random(absent.size) < p.fetch_rate * p_unit[a.unit[absent]]]
             self._move(fetched, JAILED)
@@ -431,14 +451,23 @@ class Engine:
         fled = actors[action == FLEE]
         self._move(fled, FLED)
         if fled.size:
-            generals = fled[a.rank[fled] == RANKS.index("general")]
-            for place in np.unique(a.unit_place[a.unit[fled]]):
-                at = a.unit_place[a.unit[fled]] == place
-                ng = int((a.unit_place[a.unit[generals]] == place).sum())
-                self._event("officers_fled", int(place),
-                            f"{int(at.sum())} officers fled" + (f", {ng} generals" if ng else ""),
-                            count=int(at.sum()), generals=ng)
+            self._report_flight(fled)
         self._desert(actors[action == DESERT])
+
+    def _report_flight(self, fled: np.ndarray) -> None:
+        """Events: generals who flee, and the hour a quarter of a place's officers have fled."""
+        a = self.army
+        where = a.unit_place[a.unit[fled]]
+        general = a.rank[fled] == RANKS.index("general")
+        for place in np.unique(where[general]):
+            k = int((where[general] == place).sum())
+            self._event("generals_fled", int(place), f"{k} general{'s' * (k > 1)} fled", count=k)
+        total = np.bincount(a.unit_place, weights=a.unit_enforcers0, minlength=self.n_places)
+        gone = np.bincount(a.unit_place, weights=a.unit_fled, minlength=self.n_places)
+        new = (gone >= 0.25 * total) & (total > 0) & ~self._officers_reported
+        for place in np.flatnonzero(new):
+            self._officers_reported[place] = True
+            self._event("officers_fled", int(place), "a quarter of the officers have fled")
 
     def _desert(self, idx: np.ndarray) -> None:
         a = self.army
@@ -453,9 +482,9 @@ class Engine:
 
     def _checkpoints(self) -> None:
         a, p, rng = self.army, self.p, self.rng
-        on_road = np.flatnonzero(a.state == DESERTING)
-        if on_road.size == 0:
+        if not self.in_state(DESERTING):
             return
+        on_road = np.flatnonzero(a.state == DESERTING)
         home = on_road[a.checkpoints_left[on_road] <= 0]
         self._move(home, DESERTED)
         meet = on_road[a.checkpoints_left[on_road] > 0]
@@ -535,6 +564,7 @@ class Engine:
         if dest >= 0 and units.size:
             a.unit_place[units] = dest
             self.counts = tally(a, self.shape)
+            self._amnesty_soldier = None
             self._event("retreat", place, f"to {self.place_names[dest]}")
 
     def _report_collapse(self, unit_share: np.ndarray) -> None:

@@ -7,6 +7,8 @@ heard of, and the flight of officers above him.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -39,7 +41,7 @@ def collapse(
     friend_share: np.ndarray,
     news: np.ndarray | float,
     officer_signal: np.ndarray,
-    unit: np.ndarray,
+    spread: Callable[[np.ndarray], np.ndarray],
     w_unit: float,
     w_friends: float,
     w_news: float,
@@ -47,4 +49,8 @@ def collapse(
 ) -> np.ndarray:
     """C = w_unit s_unit + w_friends s_friends + w_news news + w_officers O."""
     per_unit = (w_unit * unit_share + w_officers * officer_signal).astype(np.float32)
-    return per_unit[unit] + np.float32(w_friends) * friend_share + np.float32(w_news) * news
+    out = spread(per_unit)
+    out += np.float32(w_friends) * friend_share
+    if np.ndim(news) or news:
+        out += np.float32(w_news) * news
+    return out

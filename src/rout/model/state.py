@@ -99,9 +99,13 @@ class Army:
     def n_units(self) -> int:
         return self.unit_place.size
 
-    def soldier_place(self) -> np.ndarray:
-        """The place of each soldier's unit."""
-        return self.unit_place[self.unit]
+    def spread(self, per_unit: np.ndarray) -> np.ndarray:
+        """A per-unit value for every soldier of the unit.
+
+        Units are contiguous, so this is a repeat, many times faster than
+        indexing with `unit`.
+        """
+        return np.repeat(per_unit, self.unit_end - self.unit_start)
 
 
 def rank_table(scenario: Scenario, attr: str) -> np.ndarray:
@@ -207,7 +211,7 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
         np.float32
     )
     risk = sample(army.risk_aversion, n, rng).clip(0.0, 1.0)
-    threshold = sample(army.threshold, n, rng).clip(0.0, None)
+    threshold = (sample(army.threshold, n, rng) + per_rank("threshold_shift")).clip(0.0, None)
     civ_id = rng.random(n) < army.non_military_id
     credibility = beta_mean(per_rank("credibility"), army.credibility_concentration, rng)
     lag_draw = rng.exponential(prm.news_hours, n)
@@ -246,5 +250,5 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
     )
     a.unit_gone = np.zeros(n_units, dtype=np.int32)
     a.unit_fled = np.zeros(n_units, dtype=np.int32)
-    a.friend_gone = np.zeros(n, dtype=np.int32)
+    a.friend_gone = np.zeros(n, dtype=np.float32)
     return a

@@ -43,24 +43,28 @@ def move(
     new = np.broadcast_to(np.asarray(new, dtype=np.int8), idx.shape)
     old = army.state[idx]
     c = cell(army, idx, n_r, n_g, n_p)
-    np.subtract.at(counts, old.astype(np.int64) * block + c, 1)
-    np.add.at(counts, new.astype(np.int64) * block + c, 1)
+    size = counts.size
+    counts -= np.bincount(old.astype(np.int64) * block + c, minlength=size)
+    counts += np.bincount(new.astype(np.int64) * block + c, minlength=size)
     dv = VISIBLE[new].astype(np.int32) - VISIBLE[old]
     seen = np.flatnonzero(dv)
     if seen.size:
         who = idx[seen]
-        np.add.at(army.unit_gone, army.unit[who], dv[seen])
+        army.unit_gone += np.bincount(
+            army.unit[who], weights=dv[seen], minlength=army.unit_gone.size
+        ).astype(np.int32)
         starts = army.friends_indptr[who]
         lens = army.friends_indptr[who + 1] - starts
         total = int(lens.sum())
         if total:
             offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
             np.add.at(army.friend_gone, army.friends_indices[np.arange(total) + offsets],
-                      np.repeat(dv[seen], lens))
-    fled = (new == FLED) & (old != FLED) & enforcer[army.rank[idx]]
-    if fled.any():
+                      np.repeat(dv[seen].astype(np.float32), lens))
+    if (new == FLED).any():
+        fled = (new == FLED) & (old != FLED) & enforcer[army.rank[idx]]
         np.add.at(army.unit_fled, army.unit[idx[fled]], 1)
     army.state[idx] = new
+    army.effort[idx[new != ON_DUTY]] = 0.0
     leaving = (old == ON_DUTY) & (new != ON_DUTY)
     army.left_at[idx[leaving]] = t
     army.left_at[idx[new == ON_DUTY]] = np.nan

@@ -17,6 +17,16 @@ from rout.scenario.schema import Parameters, Scenario
 DATA = resources.files("rout.scenario") / "data"
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit dates: the schema parses them, so a bad date gets its path."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be used; `problems` holds one readable line each."""
 
@@ -44,17 +54,29 @@ def read_raw(source: str | Path) -> tuple[dict[str, Any], str]:
         text, label = builtin.read_text(), name
     else:
         path = Path(name)
+        if path.is_dir():
+            raise ScenarioError(["is a folder, not a scenario file"], source=name)
         if not path.is_file():
             known = ", ".join(builtin_scenarios())
             raise ScenarioError(
                 [f"no such file or built-in scenario (built-in: {known})"], source=name
             )
-        text, label = path.read_text(), name
+        try:
+            text, label = path.read_text(encoding="utf-8"), name
+        except UnicodeDecodeError:
+            raise ScenarioError(["not a text file (not UTF-8)"], source=name) from None
     try:
-        raw = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raw = json.loads(text) if name.endswith(".json") else yaml.load(text, _Loader)
+    except yaml.MarkedYAMLError as exc:
+        where = exc.problem_mark
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = exc.problem or exc.context or "unreadable"
+        raise ScenarioError([f"not valid YAML: {problem}{at}"], source=label) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([f"not valid JSON: {exc}"], source=label) from None
+    except (yaml.YAMLError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0]
-        raise ScenarioError([f"not valid YAML/JSON: {first}"], source=label) from None
+        raise ScenarioError([f"not valid YAML: {first}"], source=label) from None
     if not isinstance(raw, dict):
         raise ScenarioError(["the file must hold a mapping of keys to values"], source=label)
     return raw, label
@@ -68,12 +90,23 @@ def _format(exc: ValidationError) -> list[str]:
     """One line per problem, each starting with its dotted path in the file."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if str(p) not in _TAGS)
+        raw = [str(p) for p in err["loc"]]
+        # a discriminated union adds the event kind to the path: drop it
+        parts = [p for i, p in enumerate(raw)
+                 if not (p in _TAGS and i >= 2 and raw[i - 2] == "events")]
+        loc = ".".join(parts)
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+        kind = err["type"]
+        if kind == "extra_forbidden":
             msg = "unknown key"
-        elif err["type"] == "missing":
+        elif kind == "missing":
             msg = "required key is missing"
+        elif kind == "union_tag_invalid":
+            loc = f"{loc}.kind"
+            msg = (f"unknown event kind {err['ctx']['tag']!r}; "
+                   f"kinds are {', '.join(sorted(_TAGS))}")
+        elif kind == "union_tag_not_found":
+            loc, msg = f"{loc}.kind", "required key is missing"
         for line in msg.splitlines():
             if not loc:
                 lines.append(line)

@@ -106,6 +106,10 @@ class Rank(Strict):
     loyalty: float = Field(0.0, description="subtracted from the wish to leave")
     danger_weight: NonNegative = 1.0
     punishment_exposure: NonNegative = 1.0
+    threshold_shift: float = Field(
+        0.0, description="added to the private threshold: exit options (money, cars, contacts) "
+        "lower it"
+    )
     savings: Positive = Field(50.0, description="median savings in USD")
     credibility: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
 
@@ -165,7 +169,9 @@ class Backer(Strict):
 
     name: str
     air_support: NonNegative = Field(0.0, description="defender power added at a contested place")
-    reinforcement: NonNegative = Field(0.0, description="soldier-equivalents sent at full commitment")
+    reinforcement: NonNegative = Field(
+        0.0, description="soldier-equivalents sent at full commitment"
+    )
     commitment: list[CommitmentPoint] = Field(min_length=1)
 
 
@@ -351,7 +357,8 @@ def _reference_problems(s: Scenario) -> list[str]:
     """Every cross-reference problem of a scenario, one line each, path first."""
     problems: list[str] = []
     names = [p.name for p in s.places]
-    problems += [f"places: duplicate name {n!r}" for n in sorted({n for n in names if names.count(n) > 1})]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    problems += [f"places: duplicate name {n!r}" for n in dupes]
     known = set(names)
 
     def check(name: str, where: str) -> None:
