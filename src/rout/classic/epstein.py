@@ -328,32 +328,33 @@ def _choose_cells(w: _World, movers: np.ndarray, radius: int, rng: np.random.Gen
 
 
 def _arrest(
-    w: _World, p: EpsteinParams, free: np.ndarray, old_active: np.ndarray,
-    new_active: np.ndarray, rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cops arrest visible actives, earliest cop first.
+    w: _World, p: EpsteinParams, start_pos: np.ndarray, start_occupant: np.ndarray,
+    old: np.ndarray, new: np.ndarray, when: np.ndarray, rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cop arrests one random active citizen it can see at its own time.
 
-    Returns the arrested citizens, their arrest times and each citizen's own time
-    (so the caller can tell who had acted before being caught).
+    At time `when[c]` cop c is still where it started; a citizen who acted earlier
+    shows its new state at its new cell, one who acts later its old state at its
+    old cell. Cops go through in time order, so of two cops after one citizen the
+    earlier gets it and the other chooses again. `old` and `new` are per agent with
+    a spare False slot at the end, read through the index -1 of an empty cell.
+    Returns the arrested citizens and their arrest times.
     """
     t = w.torus
     nc, n = w.n_citizens, w.pos.size
-    when = rng.random(n + 1)  # +1: index -1 (an empty cell) reads a dummy slot
-    old = np.zeros(n + 1, dtype=bool)
-    new = np.zeros(n + 1, dtype=bool)
-    old[:nc] = old_active
-    new[free] = new_active
-    either = np.zeros(t.height * t.width, dtype=np.int16)
-    either[w.pos[:nc][old[:nc] | new[:nc]]] = 1
+    shown = np.zeros(t.height * t.width, dtype=np.int16)
+    shown[start_pos[:nc][old[:nc]]] = 1
+    shown[w.pos[:nc][new[:nc]]] = 1
     cops = np.arange(nc, n)
-    seen = t.ball_sum(either, t.padded[w.pos[cops]], p.cop_vision)
-    hunters = cops[seen > 0]
+    hunters = cops[t.ball_sum(shown, t.padded[start_pos[cops]], p.cop_vision) > 0]
     hunters = hunters[np.argsort(when[hunters], kind="stable")]  # earliest first
-    every = _padded_vision(p.cop_vision, t.pw)[0]
-    cells = t.source[t.padded[w.pos[hunters]][:, None] + every]
-    who = w.occupant[cells]
-    visible = np.where(when[who] < when[hunters][:, None], new[who], old[who])
-    visible &= who < nc
+    cells = t.source[t.padded[start_pos[hunters]][:, None]
+                     + _padded_vision(p.cop_vision, t.pw)[0]]
+    now, before = w.occupant[cells], start_occupant[cells]
+    own = when[hunters][:, None]
+    who = np.concatenate([now, before], axis=1)
+    visible = np.concatenate([new[now] & (when[now] < own), old[before] & (when[before] > own)],
+                             axis=1)
     caught_list, at_list = [], []
     taken = np.zeros(n + 1, dtype=bool)
     while hunters.size:
@@ -364,54 +365,57 @@ def _arrest(
             break
         pick = np.where(visible, rng.random(visible.shape), -1.0).argmax(axis=1)
         target = who[np.arange(hunters.size), pick]
-        caught, first = np.unique(target, return_index=True)  # hunters sorted by time
+        caught, first = np.unique(target, return_index=True)  # first = earliest cop
         taken[caught] = True
         caught_list.append(caught)
         at_list.append(when[hunters[first]])
         lost = np.ones(hunters.size, dtype=bool)
         lost[first] = False
         hunters, who, visible = hunters[lost], who[lost], visible[lost]
-    caught = np.concatenate(caught_list) if caught_list else np.zeros(0, dtype=np.intp)
-    at = np.concatenate(at_list) if at_list else np.zeros(0)
-    return caught, at, when[:nc]
+    if not caught_list:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    return np.concatenate(caught_list), np.concatenate(at_list)
 
 
 def _tick(w: _World, p: EpsteinParams, legitimacy: float, rng: np.random.Generator) -> int:
-    """Advance one tick; returns the number of arrests."""
+    """Advance one tick: decide, move, arrest; returns the number of arrests."""
     t = w.torus
-    nc = w.n_citizens
+    nc, n = w.n_citizens, w.pos.size
     free = np.flatnonzero(w.sentence == 0)  # includes the jailed whose term is over
     np.maximum(w.sentence - 1, 0, out=w.sentence)
-    old_active = w.state == ACTIVE
+    old = np.zeros(n + 1, dtype=bool)
+    old[:nc] = w.state == ACTIVE
     at = t.padded[w.pos[free]]
-    cop_layer = (w.occupant >= nc).astype(np.int16)
-    cops = t.ball_sum(cop_layer, at, p.citizen_vision)
+    cops = t.ball_sum((w.occupant >= nc).astype(np.int16), at, p.citizen_vision)
     actives = np.ones(free.size, dtype=np.int16)
-    if old_active.any():
+    if old.any():
         layer = np.zeros(t.height * t.width, dtype=np.int16)
-        layer[w.pos[:nc][old_active]] = 1
-        actives += t.ball_sum(layer, at, p.citizen_vision) - old_active[free]
+        layer[w.pos[:nc][old[:nc]]] = 1
+        actives += t.ball_sum(layer, at, p.citizen_vision) - old[free]
     prob = estimated_arrest_probability(cops, actives, p.arrest_prob_constant, p.ratio_rounding)
     grievance = w.hardship[free] * (1.0 - legitimacy)
-    new_active = grievance - w.risk_aversion[free] * prob > p.active_threshold
-    w.state[free] = np.where(new_active, ACTIVE, QUIET)
-    acted = np.zeros(w.pos.size, dtype=bool)
-    acted[free] = True
-    acted[nc:] = True
-    n_arrests = 0
-    if old_active.any() or new_active.any():
-        caught, at_time, own_time = _arrest(w, p, free, old_active, new_active, rng)
-        term = rng.integers(0, p.max_jail_term + 1, caught.size)
-        before_turn = own_time[caught] > at_time
-        loses_turn = before_turn & (term > 0)  # Mesa: a term of 0 does not stop its turn
-        jailed = caught[~before_turn | loses_turn]
-        w.state[jailed] = JAILED
-        w.sentence[caught] = np.where(loses_turn, term - 1, term)
-        acted[caught[loses_turn]] = False
-        n_arrests = caught.size
+    decision = grievance - w.risk_aversion[free] * prob > p.active_threshold
+    w.state[free] = np.where(decision, ACTIVE, QUIET)
+    new = np.zeros(n + 1, dtype=bool)
+    new[free] = decision
+    start_pos, start_occupant = w.pos.copy(), w.occupant.copy()
     if p.movement:
+        acted = np.ones(n, dtype=bool)
+        acted[:nc] = False
+        acted[free] = True
         _move(w, p, np.flatnonzero(acted), rng)
-    return n_arrests
+    if not (old.any() or new.any()):
+        return 0
+    when = rng.random(n + 1)
+    caught, at_time = _arrest(w, p, start_pos, start_occupant, old, new, when, rng)
+    term = rng.integers(0, p.max_jail_term + 1, caught.size)
+    before_turn = when[caught] > at_time
+    # caught before its turn, it sits out this tick of its term (and, unlike in Mesa,
+    # keeps the cell it moved to); with a term of 0 its turn goes ahead
+    loses_turn = before_turn & (term > 0)
+    w.state[caught[~before_turn | loses_turn]] = JAILED
+    w.sentence[caught] = np.where(loses_turn, term - 1, term)
+    return caught.size
 
 
 def run(

@@ -533,7 +533,7 @@ class Engine:
                 if won:
                     self._fall(place, f)
                 movement.update_momentum(f, won, max(step_gone, 0.0), lost, air, dt_days, p)
-            elif self.on["movement"]:
+            elif self.on["movement"] and t >= f.hold_until:
                 f.engaged = -1
                 movement.advance(f, self.roads, self.government, f.speed * f.momentum * self.dt)
                 if f.engaged >= 0:
@@ -546,6 +546,7 @@ class Engine:
         self.fall_hours.append(self.t)
         self.extra_power[place] = 0.0
         force.engaged = -1
+        force.hold_until = self.t + p.consolidation_hours
         if force.objectives and force.objectives[0] == place:
             force.objectives.pop(0)
         units = np.flatnonzero(a.unit_place == place)

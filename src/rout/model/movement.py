@@ -47,6 +47,7 @@ class Force:
     nxt: int = -1  # next node while on a road
     along: float = 0.0  # km travelled from node toward nxt
     engaged: int = -1  # place under attack, -1 if none
+    hold_until: float = 0.0  # hour until which the force consolidates a place it took
 
     def active(self, t: float) -> bool:
         return t >= self.start_hour and self.strength > 0 and bool(self.objectives)

@@ -320,7 +320,9 @@ class Parameters(Strict):
     momentum_air: NonNegative = 0.1
     momentum_min: Positive = 0.2
     momentum_max: Positive = 3.0
-    assault_km: NonNegative = 5.0
+    consolidation_hours: NonNegative = Field(
+        24.0, description="hours a force holds a place it has just taken before moving on"
+    )
 
 
 class Scenario(Strict):
