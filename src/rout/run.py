@@ -248,6 +248,58 @@ class Run:
         out["rank"] = pd.Categorical.from_codes(np.tile(a.rank[ids], n), RANKS)
         return out
 
+    @cached_property
+    def _attribution(self) -> pd.DataFrame:
+        """Each departure split over what pushed the soldier out: the standing pressures
+        (grievance, danger, collapse, each at its level) and the restraints that weakened
+        (enforcement, loyalty, each by how much it fell since the start of the run)."""
+        d = self.departures
+        terms = d[list(TERMS)].to_numpy()
+        start = self.engine.terms0[d["soldier"].to_numpy()]
+        pressure = np.array([t in ("grievance", "danger", "collapse") for t in TERMS])
+        push = np.where(pressure, terms, terms - start).clip(0.0, None)
+        total = push.sum(axis=1, keepdims=True)
+        share = np.divide(push, total, out=np.zeros_like(push), where=total > 0)
+        out = pd.DataFrame(share, columns=list(TERMS), index=d.index)
+        out["baseline"] = (total[:, 0] <= 0).astype(float)
+        return out
+
+    def drivers(self, by: str | list[str] | None = None) -> pd.DataFrame:
+        """Departures attributed to each mechanism, overall or by rank, group, place or day.
+
+        Each decision to leave is split over the terms of W - N in proportion to
+        their push: grievance, danger and perceived collapse by their level,
+        enforcement and loyalty by how much the restraint weakened since the start
+        of the run; a decision with no push at all is counted as `baseline`. The
+        `departures` column sums to the number of decisions to leave; `share` sums
+        to 1 within each group.
+        """
+        keys = [by] if isinstance(by, str) else list(by or [])
+        d = self.departures.assign(day=np.floor(self.departures["day"]).astype(int))
+        bad = [k for k in keys if k not in ("rank", "group", "place", "day", "action")]
+        if bad:
+            raise ValueError(f"drivers: cannot group by {bad[0]!r}; "
+                             "use rank, group, place, day or action")
+        att = self._attribution
+        frame = pd.concat([d[keys], att], axis=1)
+        mechanisms = [*TERMS, "baseline"]
+        if keys:
+            wide = frame.groupby(keys, observed=True)[mechanisms].sum()
+            long = wide.stack().rename("departures").reset_index()
+            long = long.rename(columns={long.columns[len(keys)]: "mechanism"})
+            long["share"] = long["departures"] / long.groupby(keys, observed=True)[
+                "departures"].transform("sum")
+            return long
+        totals = frame[mechanisms].sum()
+        return pd.DataFrame({"mechanism": mechanisms, "departures": totals.to_numpy(),
+                             "share": (totals / max(len(d), 1)).to_numpy()})
+
+    def story(self, soldier: int) -> str:
+        """A tracked soldier's path through the run, in plain words."""
+        from rout.story import tell
+
+        return tell(self.tracked, soldier, self.scenario, self.scenario.parameters.bribe_price)
+
     def timeline(self) -> pd.DataFrame:
         """Observed against simulated fall dates, with the error in days (NaN: did not fall)."""
         rows = []

@@ -53,6 +53,7 @@ _FAST_ROUNDS = 4  # rounds of sampled candidates before enumerating whole vision
 _CANDIDATES = 8  # cells sampled per chooser and round
 _SWITCH = 0.125  # empty cells choose movers while movers are more than this many per empty cell
 _MAX_DRAWS = 48  # most draws per empty cell and round
+_MAX_CASCADE = 50  # passes over a cascade within one tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,15 +330,17 @@ def _choose_cells(w: _World, movers: np.ndarray, radius: int, rng: np.random.Gen
 
 def _arrest(
     w: _World, p: EpsteinParams, start_pos: np.ndarray, start_occupant: np.ndarray,
-    old: np.ndarray, new: np.ndarray, when: np.ndarray, rng: np.random.Generator,
+    old: np.ndarray, new: np.ndarray, when: np.ndarray, key: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each cop arrests one random active citizen it can see at its own time.
 
     At time `when[c]` cop c is still where it started; a citizen who acted earlier
     shows its new state at its new cell, one who acts later its old state at its
     old cell. Cops go through in time order, so of two cops after one citizen the
-    earlier gets it and the other chooses again. `old` and `new` are per agent with
-    a spare False slot at the end, read through the index -1 of an empty cell.
+    earlier gets it and the other chooses again. A cop takes the visible citizen
+    with the highest `key` (uniform, so a uniform choice; fixed within the tick so
+    the tick's fixed point is well defined). `old` and `new` are per agent with a
+    spare False slot at the end, read through the index -1 of an empty cell.
     Returns the arrested citizens and their arrest times.
     """
     t = w.torus
@@ -363,7 +366,7 @@ def _arrest(
         hunters, who, visible = hunters[has], who[has], visible[has]
         if not hunters.size:
             break
-        pick = np.where(visible, rng.random(visible.shape), -1.0).argmax(axis=1)
+        pick = np.where(visible, key[who], -1.0).argmax(axis=1)
         target = who[np.arange(hunters.size), pick]
         caught, first = np.unique(target, return_index=True)  # first = earliest cop
         taken[caught] = True
@@ -377,37 +380,80 @@ def _arrest(
     return np.concatenate(caught_list), np.concatenate(at_list)
 
 
+def _seen_between(
+    w: _World, p: EpsteinParams, agents: np.ndarray, cells: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, start_occupant: np.ndarray, when: np.ndarray,
+) -> np.ndarray:
+    """Per agent, how many of `agents` (standing at `cells`) it sees, counting only
+    viewers whose turn falls in (lo, hi) of each; viewers are taken at their cells
+    at the start of the tick."""
+    t = w.torus
+    around = t.source[t.padded[cells][:, None] + _padded_vision(p.citizen_vision, t.pw)[0]]
+    viewer = start_occupant[around]
+    turn = when[viewer]
+    inside = (turn > lo[:, None]) & (turn < hi[:, None]) & (viewer >= 0)
+    return np.bincount(viewer[inside], minlength=w.pos.size + 1)
+
+
 def _tick(w: _World, p: EpsteinParams, legitimacy: float, rng: np.random.Generator) -> int:
-    """Advance one tick: decide, move, arrest; returns the number of arrests."""
+    """Advance one tick; returns the number of arrests."""
     t = w.torus
     nc, n = w.n_citizens, w.pos.size
     free = np.flatnonzero(w.sentence == 0)  # includes the jailed whose term is over
     np.maximum(w.sentence - 1, 0, out=w.sentence)
     old = np.zeros(n + 1, dtype=bool)
     old[:nc] = w.state == ACTIVE
-    at = t.padded[w.pos[free]]
-    cops = t.ball_sum((w.occupant >= nc).astype(np.int16), at, p.citizen_vision)
-    actives = np.ones(free.size, dtype=np.int16)
-    if old.any():
-        layer = np.zeros(t.height * t.width, dtype=np.int16)
-        layer[w.pos[:nc][old[:nc]]] = 1
-        actives += t.ball_sum(layer, at, p.citizen_vision) - old[free]
-    prob = estimated_arrest_probability(cops, actives, p.arrest_prob_constant, p.ratio_rounding)
-    grievance = w.hardship[free] * (1.0 - legitimacy)
-    decision = grievance - w.risk_aversion[free] * prob > p.active_threshold
-    w.state[free] = np.where(decision, ACTIVE, QUIET)
-    new = np.zeros(n + 1, dtype=bool)
-    new[free] = decision
     start_pos, start_occupant = w.pos.copy(), w.occupant.copy()
     if p.movement:
         acted = np.ones(n, dtype=bool)
         acted[:nc] = False
         acted[free] = True
         _move(w, p, np.flatnonzero(acted), rng)
-    if not (old.any() or new.any()):
+
+    at = t.padded[start_pos[free]]
+    cops = t.ball_sum((start_occupant >= nc).astype(np.int16), at, p.citizen_vision)
+    actives = np.ones(free.size, dtype=np.int64)
+    if old.any():
+        layer = np.zeros(t.height * t.width, dtype=np.int16)
+        layer[start_pos[:nc][old[:nc]]] = 1
+        actives += t.ball_sum(layer, at, p.citizen_vision) - old[free]
+    grievance = w.hardship[free] * (1.0 - legitimacy)
+    risk = w.risk_aversion[free]
+
+    def decide(a: np.ndarray) -> np.ndarray:
+        prob = estimated_arrest_probability(cops, a, p.arrest_prob_constant, p.ratio_rounding)
+        return grievance - risk * prob > p.active_threshold
+
+    decision = decide(actives)
+    if not (old.any() or decision.any()):
+        w.state[free] = QUIET
         return 0
-    when = rng.random(n + 1)
-    caught, at_time = _arrest(w, p, start_pos, start_occupant, old, new, when, rng)
+    new = np.zeros(n + 1, dtype=bool)
+    new[free] = decision
+    when = rng.random(n + 1)  # each agent's turn; the spare slot serves index -1
+    key = rng.random(n + 1)
+    was_old = np.flatnonzero(old[:nc])
+    never = np.full(n + 1, np.inf)
+    # Seen from a later turn, a citizen who went before shows its new state at its
+    # new cell, and one already arrested shows nothing. Decisions and arrests are
+    # repeated until they agree: a cascade (or its suppression) within the tick.
+    for _ in range(_MAX_CASCADE):
+        caught, at_time = _arrest(w, p, start_pos, start_occupant, old, new, when, key)
+        caught_at = never.copy()
+        caught_at[caught] = at_time
+        acts = new.copy()
+        acts[caught[when[caught] > at_time]] = False  # caught before its turn
+        now = np.flatnonzero(acts[:nc])
+        seen = (_seen_between(w, p, now, w.pos[now], when[now], caught_at[now],
+                              start_occupant, when)
+                - _seen_between(w, p, was_old, start_pos[was_old],
+                                np.minimum(when[was_old], caught_at[was_old]),
+                                never[was_old], start_occupant, when))
+        decision = decide(actives + seen[free])
+        if np.array_equal(decision, new[free]):
+            break
+        new[free] = decision
+    w.state[free] = np.where(new[free], ACTIVE, QUIET)
     term = rng.integers(0, p.max_jail_term + 1, caught.size)
     before_turn = when[caught] > at_time
     # caught before its turn, it sits out this tick of its term (and, unlike in Mesa,
@@ -500,5 +546,6 @@ def bursts(active: np.ndarray | pd.Series, threshold: float, min_gap: int = 1) -
         split = starts[1:] - ends[:-1] - 1 >= min_gap
         starts = np.concatenate([starts[:1], starts[1:][split]])
         ends = np.concatenate([ends[:-1][split], ends[-1:]])
-    rows = [(s, e, a[s : e + 1].max(), a[s : e + 1].sum()) for s, e in zip(starts, ends)]
+    rows = [(s, e, a[s : e + 1].max(), a[s : e + 1].sum())
+            for s, e in zip(starts, ends, strict=True)]
     return pd.DataFrame(rows, columns=["start", "end", "peak", "total"])

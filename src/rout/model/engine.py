@@ -58,6 +58,7 @@ from rout.scenario.schema import (
 # what a soldier did when he left, in the departures log
 ACTIONS = ("deserted", "fled", "bought_leave", "caught_leaving", "ignored_recall")
 DESERT, FLEE, BRIBE, CAUGHT, IGNORED = range(5)
+_NEW_STATE = np.array([DESERTING, FLED, ON_LEAVE, JAILED, ABSENT], dtype=np.int8)
 # the terms of the decision, in the departures log and in run.drivers()
 TERMS = ("grievance", "danger", "collapse", "enforcement", "loyalty")
 
@@ -139,6 +140,11 @@ class Engine:
         self._officers_reported = np.zeros(self.n_places, dtype=bool)
         self._gone_before: dict[int, float] = {}
         self._amnesty_soldier: np.ndarray | float | None = None
+        self._absent = np.empty(0, dtype=np.int64)
+        self._lag_order = np.argsort(a.news_lag, kind="stable")
+        self._lag_sorted = a.news_lag[self._lag_order]
+        self.news = np.zeros(a.n, dtype=np.float32)
+        self._known = np.zeros(a.n, dtype=np.float32)
         self.counts = tally(a, self.shape)
         self.log: list[dict] = []
         self.departures: list[dict[str, np.ndarray]] = []
@@ -291,11 +297,10 @@ class Engine:
             else np.zeros(a.n_units)
         )
         if self.on["information"]:
-            news = information.known_falls(a.news_lag, self.fall_hours, t)
-            news = np.minimum(np.float32(1.0), news / np.float32(p.news_saturation))
+            self._hear_news(t)
             friends = a.friend_gone * self.inv_degree
             collapse = information.collapse(
-                unit_share, friends, news, officer, a.spread,
+                unit_share, friends, self.news, officer, a.spread,
                 p.collapse_unit, p.collapse_friends, p.collapse_news, p.collapse_officers,
             )
         else:
@@ -327,6 +332,7 @@ class Engine:
             place_d = np.zeros(self.n_places, dtype=np.float32)
             d = np.zeros(a.n, dtype=np.float32)
         self.place_danger = place_d
+        self.officer_signal = officer
 
         # 5 enforcement
         if self.on["enforcement"]:
@@ -346,6 +352,10 @@ class Engine:
         else:
             p_unit = np.zeros(a.n_units)
             net = np.float32(0.0)
+
+        if self.steps == 0:
+            everyone = np.arange(a.n)
+            self.terms0 = self._terms(everyone, d, collapse, net)
 
         # 6 decision
         wish = np.float32(p.w_danger) * d
@@ -376,7 +386,9 @@ class Engine:
             self._move(refused, ABSENT)
             self._log_departures(refused, IGNORED, self._terms(refused, d, collapse, net))
         if self.on["enforcement"] and p.fetch_rate > 0 and self.in_state(ABSENT):
-            absent = np.flatnonzero(a.state == ABSENT)
+            if self._absent.size != self.in_state(ABSENT):
+                self._absent = np.flatnonzero(a.state == ABSENT)
+            absent = self._absent
             fetched = absent[rng.random(absent.size) < p.fetch_rate * p_unit[a.unit[absent]]]
             self._move(fetched, JAILED)
 
@@ -393,6 +405,17 @@ class Engine:
         self.recorder.record(self, net_wish, wish, net, d, collapse, unit_power)
         self.t += self.dt
         self.steps += 1
+
+    def _hear_news(self, t: float) -> None:
+        """Soldiers whom news of a fall reaches this step learn it (7.4)."""
+        for tf in self.fall_hours:
+            hi = np.searchsorted(self._lag_sorted, t - tf, side="right")
+            lo = (np.searchsorted(self._lag_sorted, t - self.dt - tf, side="right")
+                  if t - self.dt >= tf else 0)
+            if hi > lo:
+                who = self._lag_order[lo:hi]
+                self._known[who] += 1.0
+                self.news[who] = np.minimum(1.0, self._known[who] / self.p.news_saturation)
 
     def _terms(self, idx, d, collapse, net) -> np.ndarray:
         """The signed terms of W - N for soldiers idx: one column per name in TERMS."""
@@ -444,15 +467,13 @@ class Engine:
             action[buys & (action == DESERT)] = BRIBE
         action[(action == DESERT) & self.enforcer[a.rank[actors]]] = FLEE
         self._log_departures(actors, action, terms)
-        self._move(actors[action == CAUGHT], JAILED)
-        bought = actors[action == BRIBE]
-        a.savings[bought] -= np.float32(p.bribe_price)
-        self._move(bought, ON_LEAVE)
+        a.savings[actors[action == BRIBE]] -= np.float32(p.bribe_price)
+        deserters = actors[action == DESERT]
+        self._route(deserters)
+        self._move(actors, _NEW_STATE[action])
         fled = actors[action == FLEE]
-        self._move(fled, FLED)
         if fled.size:
             self._report_flight(fled)
-        self._desert(actors[action == DESERT])
 
     def _report_flight(self, fled: np.ndarray) -> None:
         """Events: generals who flee, and the hour a quarter of a place's officers have fled."""
@@ -469,7 +490,8 @@ class Engine:
             self._officers_reported[place] = True
             self._event("officers_fled", int(place), "a quarter of the officers have fled")
 
-    def _desert(self, idx: np.ndarray) -> None:
+    def _route(self, idx: np.ndarray) -> None:
+        """Checkpoints ahead of new deserters on their road home."""
         a = self.army
         if self.on["checkpoints"]:
             where = a.unit_place[a.unit[idx]]
@@ -478,7 +500,6 @@ class Engine:
             )
         else:
             a.checkpoints_left[idx] = 0
-        self._move(idx, DESERTING)
 
     def _checkpoints(self) -> None:
         a, p, rng = self.army, self.p, self.rng
@@ -486,9 +507,9 @@ class Engine:
             return
         on_road = np.flatnonzero(a.state == DESERTING)
         home = on_road[a.checkpoints_left[on_road] <= 0]
-        self._move(home, DESERTED)
         meet = on_road[a.checkpoints_left[on_road] > 0]
         if meet.size == 0:
+            self._move(home, DESERTED)
             return
         size = np.bincount(a.unit_place, weights=a.unit_size0, minlength=self.n_places)
         gone = np.bincount(a.unit_place, weights=a.unit_gone, minlength=self.n_places)
@@ -501,8 +522,8 @@ class Engine:
         a.checkpoints_left[meet[~stopped]] -= 1
         caught = meet[stopped]
         jailed = rng.random(caught.size) < p.checkpoint_jail
-        self._move(caught[jailed], JAILED)
-        self._move(caught[~jailed], ON_DUTY)
+        self._move(np.concatenate([home, caught]),
+                   np.r_[np.full(home.size, DESERTED), np.where(jailed, JAILED, ON_DUTY)])
 
     def _war(self, air: float) -> None:
         """Combat at every engaged place, then movement of every force."""
@@ -557,8 +578,8 @@ class Engine:
         dest = combat.retreat_place(place, self.government, self.roads.dist, enemy)
         if dest < 0:
             fate[fate == 2] = 0
-        self._move(here[fate == 0], CAPTURED)
-        self._desert(here[fate == 1])
+        self._route(here[fate == 1])
+        self._move(here, np.array([CAPTURED, DESERTING, ON_DUTY])[fate])
         self._event("fall", place, f"taken by {force.name}", force=force.name,
                     captured=int((fate == 0).sum()), scattered=int((fate == 1).sum()),
                     retreated=int((fate == 2).sum()))

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rout.model.engine import Engine
 
 TRACKED = ("state", "effort", "wish", "net_risk", "net_wish", "danger", "collapse",
-           "friends_gone", "unit_gone", "credibility", "savings", "place")
+           "friends_gone", "unit_gone", "officers_fled", "credibility", "savings", "place")
 
 
 class Recorder:
@@ -71,6 +71,7 @@ class Recorder:
                 "collapse": collapse[idx],
                 "friends_gone": friends,
                 "unit_gone": a.unit_gone[unit] / np.maximum(a.unit_size0[unit], 1),
+                "officers_fled": eng.officer_signal[unit],
                 "credibility": a.credibility[idx],
                 "savings": a.savings[idx],
                 "place": a.unit_place[unit],
