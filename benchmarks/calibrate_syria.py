@@ -32,15 +32,18 @@ import rout
 
 SCENARIO = "syria-2024"
 BOUNDS = {
-    "army.threshold.mean": (0.3, 0.6),
-    "w_danger": (0.4, 1.6),
-    "w_collapse": (0.4, 1.6),
+    "army.threshold.mean": (0.35, 0.6),
+    "w_collapse": (0.5, 1.5),
     "danger_km": (20.0, 90.0),
-    "consolidation_hours": (4.0, 40.0),
+    "consolidation_hours": (2.0, 36.0),
     "forces.0.speed": (0.8, 2.5),
-    "forces.1.start_day": (7.5, 9.5),
-    "forces.1.speed": (0.8, 3.0),
+    "forces.1.start_day": (8.0, 9.5),
+    "forces.1.speed": (1.0, 3.5),
 }
+# the starting point: the values in the scenario file before this search
+START = {"army.threshold.mean": 0.45, "w_collapse": 1.0, "danger_km": 40.0,
+         "consolidation_hours": 24.0, "forces.0.speed": 1.5, "forces.1.start_day": 9.0,
+         "forces.1.speed": 1.5}
 
 
 def outcomes(overrides: dict, seed: int) -> dict[str, float]:
@@ -76,11 +79,18 @@ def _loss(x: np.ndarray, seeds: list[int]) -> float:
     return evaluate(x, seeds)[0]
 
 
+def _report(intermediate_result) -> None:
+    """Print the best point so far after each generation."""
+    best = dict(zip(BOUNDS, map(float, intermediate_result.x), strict=True))
+    print(f"loss {intermediate_result.fun:.3f}", json.dumps({k: round(v, 3)
+          for k, v in best.items()}), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--generations", type=int, default=6)
-    ap.add_argument("--popsize", type=int, default=4)
+    ap.add_argument("--popsize", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--check-seeds", type=int, default=20)
     args = ap.parse_args()
@@ -90,7 +100,7 @@ def main() -> None:
         result = differential_evolution(
             _loss, list(BOUNDS.values()), args=(seeds,), maxiter=args.generations,
             popsize=args.popsize, seed=2024, polish=False, updating="deferred",
-            workers=pool.map, disp=True,
+            workers=pool.map, x0=[START[k] for k in BOUNDS], callback=_report,
         )
     best = dict(zip(BOUNDS, map(float, result.x), strict=True))
     print(f"best loss {result.fun:.3f} after {result.nfev} evaluations, "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
 from rout.scenario.schema import MECHANISMS, Parameters
 
-ODD = (Path(__file__).parents[1] / "docs" / "ODD.md").read_text()
+DOCS = Path(__file__).parents[1] / "docs"
+ODD = (DOCS / "ODD.md").read_text()
 
 
 def _doc_default(value) -> str:
@@ -36,3 +38,13 @@ def test_odd_has_the_protocol_headings():
                     "Process overview and scheduling", "Design concepts", "Initialization",
                     "Input data", "Submodels"):
         assert re.search(rf"^## \d\. {heading}", ODD, flags=re.M), heading
+
+
+def test_stories_page_matches_the_code():
+    spec = importlib.util.spec_from_file_location("make_stories", DOCS / "make_stories.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = (DOCS / "stories.md").read_text()
+    assert page == module.stories(), "docs/stories.md is stale: run docs/make_stories.py"
+    for title, *_ in module.ARCHETYPES:
+        assert f"## {title}" in page

@@ -529,13 +529,20 @@ class Engine:
         """Combat at every engaged place, then movement of every force."""
         a, p, rng, t = self.army, self.p, self.rng, self.t
         dt_days = self.dt / 24.0
+        backing = (
+            p.reinforcement_effort
+            * backers.reinforcement(self.scenario.backers, t / 24.0, p.backer_commitment, None)
+            if self.on["backers"]
+            else 0.0
+        )
         for f in self.forces:
             if not f.active(t):
                 continue
             if self.on["combat"] and f.engaged >= 0 and self.government[f.engaged]:
                 place = f.engaged
                 fort = self.fortification[place]
-                power = self.place_power[place] + (p.air_power * air if air else 0.0)
+                support = p.air_power * air + backing
+                power = self.place_power[place] + support
                 alpha = p.attacker_kill_rate * f.quality * f.momentum
                 killed, lost = combat.exchange(f.strength, power, alpha, p.defender_kill_rate,
                                                fort, self.dt, rng)
@@ -544,13 +551,13 @@ class Engine:
                     here = here[a.state[here] == ON_DUTY]
                     self._move(rng.choice(here, size=min(killed, here.size), replace=False),
                                KILLED)
+                lost += f.strength * p.air_attrition * air * dt_days
                 f.strength -= lost
                 size = a.unit_size0[a.unit_place == place].sum()
                 gone = a.unit_gone[a.unit_place == place].sum() / max(size, 1)
                 step_gone = gone - self._gone_before.get(place, gone)
                 self._gone_before[place] = gone
-                won = combat.breaks(self.place_power[place] + p.air_power * air, f.threat(),
-                                    p.breakpoint)
+                won = combat.breaks(power, f.threat(), p.breakpoint)
                 if won:
                     self._fall(place, f)
                 movement.update_momentum(f, won, max(step_gone, 0.0), lost, air, dt_days, p)

@@ -310,6 +310,9 @@ class Parameters(Strict):
     attacker_kill_rate: NonNegative = 0.002
     defender_kill_rate: NonNegative = 0.002
     air_power: NonNegative = Field(2000.0, description="defender power per unit of air support")
+    air_attrition: NonNegative = Field(
+        0.05, description="share of an engaged attacker's strength lost per day per unit of air"
+    )
     reinforcement_effort: Share = 0.8
     breakpoint: Share = 0.5
     capture_share: Share = 0.4
