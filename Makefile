@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test bench clean sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,20 @@ $(VENV)/.demo: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,web]'
 	touch $@
+
+# the browser tests drive Debian's Chromium; the map's MP4 export uses ffmpeg
+sysdeps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v ffmpeg >/dev/null || (apt-get update && apt-get install -y ffmpeg)
 
 demo: $(VENV)/.demo
 	$(BIN)/rout run syria-2024 --seed 1 --out $(OUT)/syria-2024
-	@echo "report written to $(OUT)/syria-2024/"
+	$(BIN)/rout report syria-2024 --runs 5 --out $(OUT)/syria-2024/report.html
+	@echo "report written to $(OUT)/syria-2024/report.html"
 
-test: $(VENV)/.test
+test: $(VENV)/.test sysdeps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 

@@ -243,14 +243,20 @@ def schema() -> None:
     sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
 
 
+def _register_extensions() -> None:
+    """Commands that live with their own subsystems."""
+    from rout.classic.cli import app as classic_app
+    from rout.viz.commands import register as register_viz
+
+    app.add_typer(classic_app, name="classic", help="The classic models rout builds on.")
+    register_viz(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Entry point: usage errors exit with status 2, scenario errors too, never a traceback."""
-    try:
-        from rout.classic.cli import app as classic_app
-
-        app.add_typer(classic_app, name="classic", help="The classic models rout builds on.")
-    except ImportError:
-        pass
     app()
 
 

@@ -40,7 +40,7 @@ def tell(tracked: pd.DataFrame, soldier: int, scenario, bribe_price: float) -> s
 
     first = rows.iloc[0]
     rank = {"nco": "NCO"}.get(first["rank"], first["rank"])
-    article = "an" if rank[0] in "AEIOUaeiou" else "a"
+    article = "an" if rank[0] in "AEIOUaeiou" or rank == "NCO" else "a"
     say(first, f"{article} {rank} at {first['place']}, {first['state'].replace('_', ' ')}, "
                f"savings ${first['savings']:.0f}, effort {first['effort']:.2f}")
     prev = first

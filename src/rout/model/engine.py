@@ -237,7 +237,7 @@ class Engine:
                 if e.arrives and self.government[p]:
                     self.extra_power[p] += e.soldiers * self.p.reinforcement_effort
                     self._event("reinforcement", p, f"{e.soldiers} arrive")
-                else:
+                elif not e.arrives:
                     self._settle_at(self._places_mask([e.place]), kept=False)
                     self._event("reinforcement_failed", p, f"{e.soldiers} promised, none came")
             else:  # Threat
