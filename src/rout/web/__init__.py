@@ -1,0 +1,1 @@
+"""The dashboard (`rout serve`): needs the `web` extra (FastAPI and uvicorn)."""
