@@ -1,0 +1,74 @@
+"""Calibration recovers a parameter from data the model itself generated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import rout
+from rout.experiments import run
+from rout.experiments.calibration import calibrate, write_overrides
+from rout.experiments.sweep import replicate_seed
+from rout.scenario.loader import read_raw
+
+TRUE_SPEED = 2.0
+BOUNDS = {"forces.0.speed": (1.0, 4.0)}
+
+
+@pytest.fixture(scope="module")
+def siege(tmp_path_factory) -> Path:
+    """garrison attacked by a force from a camp 60 km away, its observed block written from
+    one run of the model at a known speed."""
+    raw, _ = read_raw("garrison")
+    raw.update(
+        name="siege",
+        places=[{"name": "Camp", "lat": 35.5, "lon": 35.8, "control": "attacker"},
+                *raw["places"]],
+        roads=[{"a": "Camp", "b": "Town", "km": 60}, *raw["roads"]],
+        forces=[{"name": "Rebels", "start": "Camp", "strength": 800,
+                 "objectives": ["Town", "Rear"]}],
+        events=[], track=[])
+    path = tmp_path_factory.mktemp("siege") / "siege.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    truth = rout.simulate(path, seed=99, overrides={"forces.0.speed": TRUE_SPEED})
+    falls = {p: h / 24 for p, h in zip(truth.engine.place_names, truth.engine.fall_hour,
+                                       strict=True)}
+    raw["observed"] = [{"place": p, "day": float(falls[p])} for p in ("Town", "Rear")]
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_abc_recovers_the_speed_that_generated_the_fall_days(siege, tmp_path):
+    cal = calibrate(siege, BOUNDS, method="abc", points=40, accept=0.1)
+    assert len(cal.posterior) == 4 and cal.posterior["accepted"].all()
+    assert cal.best["forces.0.speed"] == pytest.approx(TRUE_SPEED, abs=0.2)
+    assert cal.posterior["forces.0.speed"].between(1.6, 2.4).all()
+    assert cal.distance < 0.2
+    assert set(cal.fit["target"]) == {"fall:Town", "fall:Rear"}
+    # the fitted values are a YAML mapping of override keys that rout runs with
+    path = write_overrides(cal, tmp_path / "fit.yaml")
+    overrides = yaml.safe_load(path.read_text())
+    assert overrides == cal.best
+    assert rout.simulate(siege, seed=1, overrides=overrides).timeline()["simulated"].notna().all()
+
+
+def test_optimize_recovers_the_speed_too(siege):
+    cal = calibrate(siege, BOUNDS, method="optimize", points=30)
+    assert cal.best["forces.0.speed"] == pytest.approx(TRUE_SPEED, abs=0.2)
+    assert len(cal.samples) >= 30
+
+
+def test_explicit_targets_replace_the_observed_block():
+    # the day power falls below a quarter, generated at act_rate 0.3, recovers act_rate
+    truth = run("garrison", {"act_rate": 0.3, "days": 3}, replicate_seed(7, 0))
+    cal = calibrate("garrison", {"act_rate": (0.1, 0.6)}, method="abc", points=20, accept=0.1,
+                    targets={"quarter_power_day": truth.outcomes["quarter_power_day"]},
+                    overrides={"days": 3}, seed=7)
+    assert cal.best["act_rate"] == pytest.approx(0.3, abs=0.1)
+
+
+def test_a_scenario_without_observations_needs_targets():
+    with pytest.raises(ValueError, match="no observed block"):
+        calibrate("garrison", {"act_rate": (0.1, 0.6)}, points=2)
