@@ -246,10 +246,12 @@ def schema() -> None:
 def _register_extensions() -> None:
     """Commands that live with their own subsystems."""
     from rout.classic.cli import app as classic_app
+    from rout.experiments.commands import register as register_experiments
     from rout.viz.commands import register as register_viz
 
     app.add_typer(classic_app, name="classic", help="The classic models rout builds on.")
     register_viz(app)
+    register_experiments(app)
 
 
 _register_extensions()

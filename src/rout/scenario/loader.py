@@ -35,6 +35,10 @@ class ScenarioError(ValueError):
         self.source = source
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
+    def __reduce__(self):
+        """Pickle by its parts, so an error raised in a worker process arrives intact."""
+        return (ScenarioError, (self.problems, self.source))
+
 
 def builtin_scenarios() -> dict[str, str]:
     """Names of the built-in scenarios and their one-line descriptions."""
