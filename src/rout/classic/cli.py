@@ -25,12 +25,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
+if not out.is_terminal:
+    out.width = 120
 err = Console(stderr=True)
 
 PlotOption = Annotated[
     Path | None, typer.Option("--plot", help="Save a figure here (.png or .svg).")
 ]
-SeedOption = Annotated[int, typer.Option(help="Seed of the random generator.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -40,8 +41,13 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _check_plot(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in (".png", ".svg"):
+    """Refuse a bad --plot before any work is done."""
+    if path is None:
+        return
+    if path.suffix.lower() not in (".png", ".svg"):
         raise _fail(f"--plot {path}: the file must end in .png or .svg")
+    if not path.parent.is_dir():
+        raise _fail(f"--plot {path}: no directory {path.parent}")
 
 
 def _grid(start: float, stop: float, step: float, name: str) -> np.ndarray:
@@ -64,7 +70,10 @@ def _table(df: pd.DataFrame, title: str, digits: int = 3) -> None:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as exc:
+        raise _fail(f"--plot {path}: {exc.strerror or exc}") from None
     out.print(f"figure written to {path}")
 
 
@@ -194,7 +203,7 @@ def epstein(
     ratio_rounding: Annotated[
         str, typer.Option(help="round (Mesa), floor (NetLogo) or none (paper as printed).")
     ] = "round",
-    seed: SeedOption = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = 0,
     every: Annotated[int, typer.Option(help="Print every n-th tick (0: about 20 rows).")] = 0,
     plot: PlotOption = None,
 ) -> None:

@@ -17,25 +17,32 @@ two can be compared seed for seed in distribution:
   one tick of its term per tick;
 * after acting, each free agent moves to a random empty cell in its vision.
 
-Mesa activates agents one at a time in a random order. Here a tick is one
-vectorized pass that keeps what that order decides most often:
+Mesa activates agents one at a time in a fresh random order each tick, each
+seeing what those before it did. That would take a Python loop per agent, so a
+tick here is a few whole-array passes that keep what the order decides:
 
-1. every free citizen decides from the state at the start of the tick;
-2. each agent gets a random time in the tick; a cop sees a citizen's new state
-   if the citizen acted earlier in the tick and its old state otherwise, and
-   arrests one visible active citizen (two cops after one citizen: the earlier
-   cop wins, the other chooses again); a citizen arrested before its turn loses
-   its turn, as in Mesa, unless its term is 0;
-3. everyone who acted moves: each mover draws cells of its vision until it hits
-   an empty one (uniform on the empty cells); two movers on one cell: one wins at
-   random, the other draws again, with cells vacated meanwhile available.
+1. each agent gets a random turn within the tick; every free agent moves to a
+   uniformly random empty cell of its vision, with cells vacated earlier in the
+   tick open to movers after (see `_move`);
+2. every free citizen decides, seeing the cops where they stood at the start of
+   the tick and each neighbour as it is at the citizen's turn: old state at its
+   old cell if its turn comes later, new state at its new cell if it came
+   earlier, nothing if it was arrested before;
+3. every cop, at its turn and from its starting cell, sees each citizen the same
+   way and arrests one visible active citizen at random; of two cops after one
+   citizen the earlier wins and the other chooses again; a citizen caught before
+   its turn loses it (unless its term is 0);
+4. 2 and 3 repeat until the decisions stop changing, which plays out a cascade
+   of activation within the tick, and its suppression by arrests, as Mesa does.
 
-What is not kept is a citizen reacting within the tick to a neighbour who turned
-active earlier in the same tick; a cascade takes a tick per ring instead.
+Departures, both small: citizens judge the cops by where they stood at the
+start of the tick, not where those who went earlier moved to; a citizen caught
+before its turn has already moved.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -50,10 +57,10 @@ QUIET, ACTIVE, JAILED = 0, 1, 2
 Rounding = Literal["round", "floor", "none"]
 
 _FAST_ROUNDS = 4  # rounds of sampled candidates before enumerating whole visions
-_CANDIDATES = 8  # cells sampled per chooser and round
+_CANDIDATES = 16  # cells a straggling mover samples per round
 _SWITCH = 0.125  # empty cells choose movers while movers are more than this many per empty cell
 _MAX_DRAWS = 48  # most draws per empty cell and round
-_MAX_CASCADE = 50  # passes over a cascade within one tick
+_MAX_CASCADE = 12  # passes over a cascade within one tick (almost all settle in 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +138,7 @@ def _window(f: np.ndarray, length: int, stride: int) -> np.ndarray:
     while length:
         if length & 1:
             term = power[..., offset : offset + out_len]
-            total = term.copy() if total is None else total + term
+            total = term if total is None else total + term
             offset += span * stride
         length >>= 1
         if length:
@@ -181,6 +188,19 @@ class Torus:
         odd = _window(_window(f, n_odd, d2), n_odd, d1)
         return even[..., at - 2 * m * self.pw] + odd[..., at + (1 + 2 * a) * self.pw]
 
+    def count_near(self, sources: np.ndarray, at: np.ndarray, radius: int) -> np.ndarray:
+        """How many of the cells `sources` lie in the ball of radius `radius` (centre
+        included) around each cell of `at`. A few sources are scattered onto the grid;
+        many go through ball_sum, whose cost does not depend on their number."""
+        n_cells = self.height * self.width
+        ball = _padded_vision(radius, self.pw)[0]
+        if sources.size * (ball.size + 1) <= self.source.size:
+            near = self.source[self.padded[sources][:, None] + np.append(ball, 0)]
+            return np.bincount(near.ravel(), minlength=n_cells)[at]
+        layer = np.zeros(n_cells, dtype=np.int16)
+        layer[sources] = 1
+        return self.ball_sum(layer, self.padded[at], radius)
+
     def ball_sum_grid(self, layer: np.ndarray, radius: int) -> np.ndarray:
         """ball_sum at every cell, shaped (..., height, width)."""
         s = self.ball_sum(layer, self.padded, radius)
@@ -216,9 +236,12 @@ def _draw(rng: np.random.Generator, rows: int, per_row: int, table_size: int) ->
 
 
 @dataclass(slots=True)
-class _World:
-    """The arrays of one run; agents 0..n_citizens-1 are citizens, the rest cops."""
+class World:
+    """One run's state, owning its generator; agents 0..n_citizens-1 are citizens,
+    the rest cops. Make it with `init_world`, advance it with `step`."""
 
+    params: EpsteinParams
+    rng: np.random.Generator
     torus: Torus
     n_citizens: int
     occupant: np.ndarray  # cell -> agent id, -1 if empty
@@ -230,47 +253,45 @@ class _World:
     claim: np.ndarray  # scratch per cell for settling clashes
 
 
-def _move(w: _World, p: EpsteinParams, movers: np.ndarray, rng: np.random.Generator) -> None:
+def _move(w: World, movers: np.ndarray) -> None:
     """Move each mover to a uniformly random empty cell in its vision, if it has one.
 
-    While movers outnumber empty cells, the empty cells do the choosing: each picks
-    a random waiting mover in its vision (vision is symmetric, so a mover lands on
-    each empty cell of its vision alike), a mover picked twice takes one at random,
-    and each empty cell moves to where its mover came from. This fills every empty
-    cell every round. The few movers left then choose cells themselves.
+    While movers outnumber empty cells, the empty cells do the choosing: each
+    picks a random waiting mover in its vision (vision is symmetric, so a mover
+    lands on each empty cell of its vision alike), a mover picked twice goes with
+    one at random, and each empty cell moves to where its mover came from, ready
+    for the next round, as cells vacated early in Mesa's tick are taken by agents
+    moving later. The few movers left at the end choose empty cells themselves.
     """
-    t = w.torus
+    t, p, rng = w.torus, w.params, w.rng
     pending = np.zeros(t.height * t.width, dtype=bool)
     pending[w.pos[movers]] = True
     left = movers.size
     holes = np.flatnonzero(w.occupant < 0)
     holes = holes[rng.permutation(holes.size)]
-    hole_p = t.padded[holes]
     radius = max(p.citizen_vision, p.cop_vision)
     _, lut, dist = _padded_vision(radius, t.pw)
     vision = None
-    if p.citizen_vision != p.cop_vision:  # a hole must lie within the mover's own vision
+    if p.citizen_vision != p.cop_vision:  # the cell must lie within the mover's own vision
         vision = np.full(w.pos.size + 1, -1)
         vision[: w.n_citizens] = p.citizen_vision
         vision[w.n_citizens : w.pos.size] = p.cop_vision
     rows = np.arange(holes.size)
     valid = np.count_nonzero(lut) / lut.size  # share of draws that land in the vision
-    while left > _SWITCH * holes.size:
+    while holes.size and left > _SWITCH * holes.size:
         # enough draws that a hole usually finds a waiting mover as they thin out
-        density = valid * left / pending.size
-        per_row = min(_MAX_DRAWS, 8 * -(-int(2.3 / density) // 8))
+        per_row = min(_MAX_DRAWS, max(3, math.ceil(2.0 * pending.size / (valid * left))))
         draws = _draw(rng, holes.size, per_row, lut.size)
-        cand = hole_p[:, None] + lut[draws]
+        cand = t.padded[holes][:, None] + np.take(lut, draws)
         hit = pending[t.source][cand]
         pick = hit.argmax(axis=1)
-        target_p = cand[rows, pick]
         ok = hit[rows, pick]
-        target = t.source[target_p]
+        src = t.source[cand[rows, pick]]
         if vision is not None:
-            ok &= dist[draws[rows, pick]] <= vision[w.occupant[target]]
-        w.claim[target] = rows
-        won = ok & (w.claim[target] == rows)
-        src, dest = target[won], holes[won]
+            ok &= dist[draws[rows, pick]] <= vision[w.occupant[src]]
+        w.claim[src] = rows
+        won = ok & (w.claim[src] == rows)
+        src, dest = src[won], holes[won]
         if not src.size:
             break
         who = w.occupant[src]
@@ -278,24 +299,23 @@ def _move(w: _World, p: EpsteinParams, movers: np.ndarray, rng: np.random.Genera
         w.occupant[src] = -1
         w.pos[who] = dest
         pending[src] = False
-        holes[won] = src
-        hole_p[won] = t.padded[src]
+        holes[won] = src  # the empty cell moves to where its mover came from
         left -= src.size
     rest = w.occupant[np.flatnonzero(pending)]
     rest = rest[rng.permutation(rest.size)]
     if vision is None:
-        _choose_cells(w, rest, radius, rng)
+        _choose_cells(w, rest, radius)
     else:
-        _choose_cells(w, rest[rest < w.n_citizens], p.citizen_vision, rng)
-        _choose_cells(w, rest[rest >= w.n_citizens], p.cop_vision, rng)
+        _choose_cells(w, rest[rest < w.n_citizens], p.citizen_vision)
+        _choose_cells(w, rest[rest >= w.n_citizens], p.cop_vision)
 
 
-def _choose_cells(w: _World, movers: np.ndarray, radius: int, rng: np.random.Generator) -> None:
+def _choose_cells(w: World, movers: np.ndarray, radius: int) -> None:
     """Each mover draws cells of its vision until one is empty (uniform on the empty
     cells); `movers` in random order, since a clash goes to the claimant numpy
     writes last. After a few rounds the stragglers enumerate their whole vision,
     and those with no empty cell stay."""
-    t = w.torus
+    t, rng = w.torus, w.rng
     every, lut, _ = _padded_vision(radius, t.pw)
     pending = movers
     where = t.padded[w.pos[pending]]
@@ -304,7 +324,7 @@ def _choose_cells(w: _World, movers: np.ndarray, radius: int, rng: np.random.Gen
         empty = (w.occupant < 0)[t.source]
         n = pending.size
         if rnd < _FAST_ROUNDS:
-            cand = where[:, None] + lut[_draw(rng, n, 2 * _CANDIDATES, lut.size)]
+            cand = where[:, None] + np.take(lut, _draw(rng, n, _CANDIDATES, lut.size))
             hit = empty[cand]
             pick = hit.argmax(axis=1)
         else:
@@ -329,7 +349,7 @@ def _choose_cells(w: _World, movers: np.ndarray, radius: int, rng: np.random.Gen
 
 
 def _arrest(
-    w: _World, p: EpsteinParams, start_pos: np.ndarray, start_occupant: np.ndarray,
+    w: World, start_pos: np.ndarray, start_occupant: np.ndarray,
     old: np.ndarray, new: np.ndarray, when: np.ndarray, key: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each cop arrests one random active citizen it can see at its own time.
@@ -343,13 +363,11 @@ def _arrest(
     spare False slot at the end, read through the index -1 of an empty cell.
     Returns the arrested citizens and their arrest times.
     """
-    t = w.torus
+    t, p = w.torus, w.params
     nc, n = w.n_citizens, w.pos.size
-    shown = np.zeros(t.height * t.width, dtype=np.int16)
-    shown[start_pos[:nc][old[:nc]]] = 1
-    shown[w.pos[:nc][new[:nc]]] = 1
+    shown = np.union1d(start_pos[:nc][old[:nc]], w.pos[:nc][new[:nc]])
     cops = np.arange(nc, n)
-    hunters = cops[t.ball_sum(shown, t.padded[start_pos[cops]], p.cop_vision) > 0]
+    hunters = cops[t.count_near(shown, start_pos[cops], p.cop_vision) > 0]
     hunters = hunters[np.argsort(when[hunters], kind="stable")]  # earliest first
     cells = t.source[t.padded[start_pos[hunters]][:, None]
                      + _padded_vision(p.cop_vision, t.pw)[0]]
@@ -381,13 +399,13 @@ def _arrest(
 
 
 def _seen_between(
-    w: _World, p: EpsteinParams, agents: np.ndarray, cells: np.ndarray, lo: np.ndarray,
+    w: World, agents: np.ndarray, cells: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, start_occupant: np.ndarray, when: np.ndarray,
 ) -> np.ndarray:
     """Per agent, how many of `agents` (standing at `cells`) it sees, counting only
     viewers whose turn falls in (lo, hi) of each; viewers are taken at their cells
     at the start of the tick."""
-    t = w.torus
+    t, p = w.torus, w.params
     around = t.source[t.padded[cells][:, None] + _padded_vision(p.citizen_vision, t.pw)[0]]
     viewer = start_occupant[around]
     turn = when[viewer]
@@ -395,8 +413,11 @@ def _seen_between(
     return np.bincount(viewer[inside], minlength=w.pos.size + 1)
 
 
-def _tick(w: _World, p: EpsteinParams, legitimacy: float, rng: np.random.Generator) -> int:
-    """Advance one tick; returns the number of arrests."""
+def step(w: World, legitimacy: float | None = None) -> int:
+    """Advance the world one tick (at `legitimacy`, default the parameter's);
+    returns the number of arrests."""
+    p, rng = w.params, w.rng
+    legitimacy = p.legitimacy if legitimacy is None else legitimacy
     t = w.torus
     nc, n = w.n_citizens, w.pos.size
     free = np.flatnonzero(w.sentence == 0)  # includes the jailed whose term is over
@@ -405,24 +426,26 @@ def _tick(w: _World, p: EpsteinParams, legitimacy: float, rng: np.random.Generat
     old[:nc] = w.state == ACTIVE
     start_pos, start_occupant = w.pos.copy(), w.occupant.copy()
     if p.movement:
-        acted = np.ones(n, dtype=bool)
-        acted[:nc] = False
-        acted[free] = True
-        _move(w, p, np.flatnonzero(acted), rng)
+        _move(w, np.concatenate([free, np.arange(nc, n)]))
 
-    at = t.padded[start_pos[free]]
-    cops = t.ball_sum((start_occupant >= nc).astype(np.int16), at, p.citizen_vision)
-    actives = np.ones(free.size, dtype=np.int64)
-    if old.any():
-        layer = np.zeros(t.height * t.width, dtype=np.int16)
-        layer[start_pos[:nc][old[:nc]]] = 1
-        actives += t.ball_sum(layer, at, p.citizen_vision) - old[free]
+    # only citizens with G > T >= G - R depend on what they see: the others are
+    # never active (G <= T) or active even if arrest were certain (P < 1)
     grievance = w.hardship[free] * (1.0 - legitimacy)
     risk = w.risk_aversion[free]
+    sure = grievance - risk > p.active_threshold
+    torn = np.flatnonzero((grievance > p.active_threshold) & ~sure)
+    at = start_pos[free[torn]]
+    cops = t.ball_sum((start_occupant >= nc).astype(np.int16), t.padded[at], p.citizen_vision)
+    actives = np.ones(torn.size, dtype=np.int64)
+    if old.any():
+        actives += t.count_near(start_pos[:nc][old[:nc]], at, p.citizen_vision) - old[free[torn]]
+    g_torn, r_torn = grievance[torn], risk[torn]
 
     def decide(a: np.ndarray) -> np.ndarray:
         prob = estimated_arrest_probability(cops, a, p.arrest_prob_constant, p.ratio_rounding)
-        return grievance - risk * prob > p.active_threshold
+        decision = sure.copy()
+        decision[torn] = g_torn - r_torn * prob > p.active_threshold
+        return decision
 
     decision = decide(actives)
     if not (old.any() or decision.any()):
@@ -438,21 +461,23 @@ def _tick(w: _World, p: EpsteinParams, legitimacy: float, rng: np.random.Generat
     # new cell, and one already arrested shows nothing. Decisions and arrests are
     # repeated until they agree: a cascade (or its suppression) within the tick.
     for _ in range(_MAX_CASCADE):
-        caught, at_time = _arrest(w, p, start_pos, start_occupant, old, new, when, key)
+        caught, at_time = _arrest(w, start_pos, start_occupant, old, new, when, key)
         caught_at = never.copy()
         caught_at[caught] = at_time
         acts = new.copy()
         acts[caught[when[caught] > at_time]] = False  # caught before its turn
         now = np.flatnonzero(acts[:nc])
-        seen = (_seen_between(w, p, now, w.pos[now], when[now], caught_at[now],
+        seen = (_seen_between(w, now, w.pos[now], when[now], caught_at[now],
                               start_occupant, when)
-                - _seen_between(w, p, was_old, start_pos[was_old],
+                - _seen_between(w, was_old, start_pos[was_old],
                                 np.minimum(when[was_old], caught_at[was_old]),
                                 never[was_old], start_occupant, when))
-        decision = decide(actives + seen[free])
+        decision = decide(actives + seen[free[torn]])
         if np.array_equal(decision, new[free]):
             break
         new[free] = decision
+    else:  # no fixed point within the cap: arrest on the last decisions
+        caught, at_time = _arrest(w, start_pos, start_occupant, old, new, when, key)
     w.state[free] = np.where(new[free], ACTIVE, QUIET)
     term = rng.integers(0, p.max_jail_term + 1, caught.size)
     before_turn = when[caught] > at_time
@@ -477,15 +502,11 @@ def run(
     it fall during the run). Other keywords are EpsteinParams fields.
     Columns: step, legitimacy, quiescent, active, jailed, arrests.
     """
-    rng = np.random.default_rng(rng)
-    unknown = set(params) - set(PARAM_NAMES)
-    if unknown:
-        raise TypeError(f"unknown parameters: {sorted(unknown)}")
     if legitimacy is not None and np.ndim(legitimacy) == 0:
         params["legitimacy"] = float(legitimacy)  # type: ignore[arg-type]
         legitimacy = None
-    p = EpsteinParams(**params)  # type: ignore[arg-type]
-    p.check()
+    w = init_world(rng, **params)
+    p = w.params
     if steps < 0:
         raise ValueError("steps must be >= 0")
     if legitimacy is None:
@@ -497,11 +518,10 @@ def run(
         if np.any((lvals < 0) | (lvals > 1)):
             raise ValueError("legitimacy must lie in [0, 1]")
 
-    w = _setup(p, rng)
     out = np.zeros((steps + 1, 4), dtype=np.int64)
     out[0, :3] = np.bincount(w.state, minlength=3)
     for s in range(steps):
-        out[s + 1, 3] = _tick(w, p, float(lvals[s]), rng)
+        out[s + 1, 3] = step(w, float(lvals[s]))
         out[s + 1, :3] = np.bincount(w.state, minlength=3)
     return pd.DataFrame({
         "step": np.arange(steps + 1),
@@ -513,7 +533,23 @@ def run(
     })
 
 
-def _setup(p: EpsteinParams, rng: np.random.Generator) -> _World:
+def init_world(rng: np.random.Generator | int | None = None, **params: object) -> World:
+    """A fresh world: keywords are EpsteinParams fields; advance it with `step`."""
+    unknown = set(params) - set(PARAM_NAMES)
+    if unknown:
+        raise TypeError(f"unknown parameters: {sorted(unknown)}")
+    p = EpsteinParams(**params)  # type: ignore[arg-type]
+    p.check()
+    return _build(p, np.random.default_rng(rng))
+
+
+def counts(w: World) -> tuple[int, int, int]:
+    """Quiescent, active and jailed citizens."""
+    q, a, j = np.bincount(w.state, minlength=3)
+    return int(q), int(a), int(j)
+
+
+def _build(p: EpsteinParams, rng: np.random.Generator) -> World:
     """Fill the grid as Mesa does: each cell citizen, cop or empty, independently."""
     n_cells = p.width * p.height
     u = rng.random(n_cells)
@@ -524,8 +560,8 @@ def _setup(p: EpsteinParams, rng: np.random.Generator) -> _World:
     pos = np.concatenate([citizen_cells, cop_cells])
     occupant = np.full(n_cells, -1, dtype=np.intp)
     occupant[pos] = np.arange(pos.size)
-    return _World(
-        torus=Torus.make(p.height, p.width, max(p.citizen_vision, p.cop_vision)),
+    return World(
+        params=p, rng=rng, torus=Torus.make(p.height, p.width, max(p.citizen_vision, p.cop_vision)),
         n_citizens=nc, occupant=occupant, pos=pos,
         hardship=rng.random(nc), risk_aversion=rng.random(nc),
         state=np.full(nc, QUIET, dtype=np.int8), sentence=np.zeros(nc, dtype=np.int64),
