@@ -50,6 +50,16 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
     return overrides
 
 
+def checked(scenario: str, overrides: dict[str, Any], format_: str = "table"):
+    """The scenario with its overrides, or a readable exit-2 error (bad format included)."""
+    if format_ not in ("table", "json"):
+        raise fail(f"--format must be table or json, got {format_!r}")
+    try:
+        return load_scenario(scenario, overrides)
+    except ScenarioError as exc:
+        raise fail(str(exc).splitlines()) from None
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario value: KEY=VALUE (repeatable)."),
@@ -70,13 +80,8 @@ def run(
     """Run a scenario once and report what happened."""
     from rout.run import simulate
 
-    if format_ not in ("table", "json"):
-        raise fail(f"--format must be table or json, got {format_!r}")
     overrides = parse_sets(set_)
-    try:
-        sc = load_scenario(scenario, {**overrides, **({"days": days} if days else {})})
-    except ScenarioError as exc:
-        raise fail(str(exc).splitlines()) from None
+    sc = checked(scenario, {**overrides, **({"days": days} if days else {})}, format_)
     steps = int(np.ceil(sc.days * 24 / sc.step_hours))
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
@@ -174,13 +179,8 @@ def explain(
     from rout.explain import ablation
     from rout.scenario.schema import MECHANISMS
 
-    if format_ not in ("table", "json"):
-        raise fail(f"--format must be table or json, got {format_!r}")
     overrides = parse_sets(set_)
-    try:
-        load_scenario(scenario, overrides)
-    except ScenarioError as exc:
-        raise fail(str(exc).splitlines()) from None
+    checked(scenario, overrides, format_)
     total = (len(MECHANISMS) + 1) * seeds
     with Progress(TextColumn("[bold]ablation"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total} runs"), TimeRemainingColumn(), console=err, transient=True,
