@@ -408,9 +408,12 @@ class Engine:
 
     def _hear_news(self, t: float) -> None:
         """Soldiers whom news of a fall reaches this step learn it (7.4)."""
+        lag_max = float(self._lag_sorted[-1])
         for tf in self.fall_hours:
-            hi = np.searchsorted(self._lag_sorted, t - tf, side="right")
-            lo = (np.searchsorted(self._lag_sorted, t - self.dt - tf, side="right")
+            if t - self.dt - tf > lag_max:
+                continue  # everyone has heard of this fall already
+            hi = np.searchsorted(self._lag_sorted, np.float32(t - tf), side="right")
+            lo = (np.searchsorted(self._lag_sorted, np.float32(t - self.dt - tf), side="right")
                   if t - self.dt >= tf else 0)
             if hi > lo:
                 who = self._lag_order[lo:hi]
