@@ -187,6 +187,10 @@ class Engine:
             return np.empty(0, dtype=np.int64)
         return np.arange(total) + np.repeat(starts - np.cumsum(lens) + lens, lens)
 
+    def _per_place(self, per_unit: np.ndarray) -> np.ndarray:
+        """A per-unit quantity summed over the units at each place."""
+        return np.bincount(self.army.unit_place, weights=per_unit, minlength=self.n_places)
+
     def in_state(self, state: int) -> int:
         """How many soldiers are in a state now, from the running tally."""
         return int(self.counts.reshape(len(STATES), -1)[state].sum())
@@ -401,7 +405,7 @@ class Engine:
         self._war(air)
 
         # 12 record
-        self._report_collapse(unit_share)
+        self._report_collapse()
         self.recorder.record(self, net_wish, wish, net, d, collapse, unit_power)
         self.t += self.dt
         self.steps += 1
@@ -486,8 +490,7 @@ class Engine:
         for place in np.unique(where[general]):
             k = int((where[general] == place).sum())
             self._event("generals_fled", int(place), f"{k} general{'s' * (k > 1)} fled", count=k)
-        total = np.bincount(a.unit_place, weights=a.unit_enforcers0, minlength=self.n_places)
-        gone = np.bincount(a.unit_place, weights=a.unit_fled, minlength=self.n_places)
+        total, gone = self._per_place(a.unit_enforcers0), self._per_place(a.unit_fled)
         new = (gone >= 0.25 * total) & (total > 0) & ~self._officers_reported
         for place in np.flatnonzero(new):
             self._officers_reported[place] = True
@@ -514,8 +517,7 @@ class Engine:
         if meet.size == 0:
             self._move(home, DESERTED)
             return
-        size = np.bincount(a.unit_place, weights=a.unit_size0, minlength=self.n_places)
-        gone = np.bincount(a.unit_place, weights=a.unit_gone, minlength=self.n_places)
+        size, gone = self._per_place(a.unit_size0), self._per_place(a.unit_gone)
         staff_gone = np.clip(gone / np.maximum(size, 1.0), 0.0, 1.0)
         place = a.unit_place[a.unit[meet]]
         stop = checkpoints.stop_probability(
@@ -599,11 +601,10 @@ class Engine:
             self._amnesty_soldier = None
             self._event("retreat", place, f"to {self.place_names[dest]}")
 
-    def _report_collapse(self, unit_share: np.ndarray) -> None:
+    def _report_collapse(self) -> None:
         """A mass-desertion event the first time half a place's garrison has gone."""
         a = self.army
-        size = np.bincount(a.unit_place, weights=a.unit_size0, minlength=self.n_places)
-        gone = np.bincount(a.unit_place, weights=a.unit_gone, minlength=self.n_places)
+        size, gone = self._per_place(a.unit_size0), self._per_place(a.unit_gone)
         new = (gone >= 0.5 * size) & (size > 0) & ~self._mass_reported
         for place in np.flatnonzero(new):
             self._mass_reported[place] = True
