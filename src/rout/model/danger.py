@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def place_danger(
@@ -24,22 +25,21 @@ def place_danger(
     return np.maximum(d.max(axis=0), scripted).astype(np.float32)
 
 
+@njit(cache=True)
 def soldier_danger(
-    danger: np.ndarray,
-    weight: np.ndarray,
-    backup: np.ndarray,
-    backup_discount: float,
-    air: float,
-    air_calm: float,
-) -> np.ndarray:
-    """D_i = D_place x rank weight x (1 - b B_i) x (1 - c a/(1+a)): backup and air support calm.
+    place_danger: np.float32,
+    weight: np.float32,
+    backup: np.float32,
+    backup_discount: np.float32,
+    calm: np.float32,
+) -> np.float32:
+    """D_i = D_place x rank weight x (1 - b B_i) x calm: expected backup and air support calm.
 
-    `danger` is the danger at each soldier's place, already spread to soldiers.
+    One soldier, in float32; calm = 1 - air_calm a / (1 + a) for visible air support a.
     """
-    calm = np.float32(1.0 - air_calm * air / (1.0 + air))
-    out = danger * weight
-    if np.ndim(backup):
-        out *= 1.0 - np.float32(backup_discount) * backup
-    if calm != 1.0:
-        out *= calm
-    return out
+    return place_danger * weight * (np.float32(1.0) - backup_discount * backup) * calm
+
+
+def air_calm(air: float, air_calm: float) -> np.float32:
+    """The factor by which visible air support a scales every soldier's danger."""
+    return np.float32(1.0 - air_calm * air / (1.0 + air))

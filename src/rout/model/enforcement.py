@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def arrest_probability(
@@ -24,9 +25,7 @@ def unit_enforcers(effort: np.ndarray, enforcer: np.ndarray, unit_start: np.ndar
     return np.add.reduceat(effort * enforcer, unit_start)
 
 
-def net_risk(exposure: np.ndarray, p_soldier: np.ndarray, amnesty: np.ndarray | float):
+@njit(cache=True)
+def net_risk(exposure: np.float32, arrest: np.float32, amnesty: np.float32) -> np.float32:
     """N = exposure x P x (1 - amnesty): exposure is risk aversion x severity x rank exposure."""
-    out = exposure * p_soldier
-    if np.ndim(amnesty) or amnesty:
-        out *= 1.0 - amnesty
-    return out
+    return exposure * arrest * (np.float32(1.0) - amnesty)

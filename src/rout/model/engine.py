@@ -28,6 +28,7 @@ from rout.model import (
     leave,
     movement,
 )
+from rout.model.decision import WEIGHTS
 from rout.model.record import Recorder
 from rout.model.state import (
     ABSENT,
@@ -139,13 +140,23 @@ class Engine:
         self._mass_reported = np.zeros(self.n_places, dtype=bool)
         self._officers_reported = np.zeros(self.n_places, dtype=bool)
         self._gone_before: dict[int, float] = {}
-        self._amnesty_soldier: np.ndarray | float | None = None
+        self._amnesty_soldier: np.ndarray | None = None
+        self.last_recall: tuple[np.ndarray, np.ndarray] | None = None
         self._absent = np.empty(0, dtype=np.int64)
         self._lag_order = np.argsort(a.news_lag, kind="stable")
         self._lag_sorted = a.news_lag[self._lag_order]
         self.news = np.zeros(a.n, dtype=np.float32)
         self._known = np.zeros(a.n, dtype=np.float32)
         self.counts = tally(a, self.shape)
+        informed = self.on["information"]
+        self._weights = np.array(
+            [p.w_danger, p.w_collapse, p.collapse_friends * informed, p.collapse_news * informed,
+             p.backup_discount, 1.0, (1.0 - p.effort_min) / p.effort_band, 1.0 - p.effort_min,
+             p.effort_min],
+            dtype=np.float32,
+        )
+        self._acts = np.zeros(a.n, dtype=bool)
+        self._friends_seen = np.zeros(a.n, dtype=np.float32)
         self.log: list[dict] = []
         self.departures: list[dict[str, np.ndarray]] = []
         a.effort = (a.state == ON_DUTY).astype(np.float32)
@@ -293,7 +304,6 @@ class Engine:
             )
 
         # 3 information: perceived collapse; promises and expected backup
-        unit_share = a.unit_gone / np.maximum(a.unit_size0, 1)
         officer = (
             command.officer_signal(a.unit_fled, a.unit_enforcers0, a.unit_parent,
                                    p.officer_signal_decay)
@@ -302,18 +312,12 @@ class Engine:
         )
         if self.on["information"]:
             self._hear_news(t)
-            friends = a.friend_gone * self.inv_degree
-            collapse = information.collapse(
-                unit_share, friends, self.news, officer, a.spread,
-                p.collapse_unit, p.collapse_friends, p.collapse_news, p.collapse_officers,
-            )
+            unit_share = a.unit_gone / np.maximum(a.unit_size0, 1)
+            unit_collapse = information.unit_collapse(unit_share, officer, p.collapse_unit,
+                                                      p.collapse_officers)
         else:
-            collapse = np.zeros(a.n, dtype=np.float32)
+            unit_collapse = np.zeros(a.n_units, dtype=np.float32)
         level = credibility.promise_level(self.promises, self.n_places)
-        if level.any():
-            backup = a.credibility * a.spread(level[a.unit_place])
-        else:
-            backup = np.float32(0.0)
 
         # 4 danger
         air = (
@@ -330,11 +334,8 @@ class Engine:
             place_d = danger.place_danger(dist, threat, self.place_power, p.danger_km,
                                           self.scripted)
             place_d[~self.government] = 0.0
-            d = danger.soldier_danger(a.spread(place_d[a.unit_place]), self.danger_weight, backup,
-                                      p.backup_discount, air, p.air_calm)
         else:
             place_d = np.zeros(self.n_places, dtype=np.float32)
-            d = np.zeros(a.n, dtype=np.float32)
         self.place_danger = place_d
         self.officer_signal = officer
 
@@ -344,51 +345,36 @@ class Engine:
             p_unit = enforcement.arrest_probability(
                 p.enforcement * e_unit, 1.0 + a.unit_gone, p.arrest_k, p.arrest_floor
             )
-            if self._amnesty_soldier is None:
-                self._amnesty_soldier = (
-                    np.float32(p.amnesty_effect) * self.amnesty[a.unit_place][a.unit, a.rank]
-                    if self.amnesty.any()
-                    else 0.0
-                )
-            amnesty = self._amnesty_soldier
-            net = enforcement.net_risk(self.exposure, a.spread(p_unit.astype(np.float32)),
-                                       amnesty)
         else:
             p_unit = np.zeros(a.n_units)
-            net = np.float32(0.0)
-
-        if self.steps == 0:
-            everyone = np.arange(a.n)
-            self.terms0 = self._terms(everyone, d, collapse, net)
 
         # 6 decision
-        wish = np.float32(p.w_danger) * d
-        wish += self.static_wish
-        wish += np.float32(p.w_collapse) * collapse
-        net_wish = wish - a.threshold
-        if np.ndim(net):
-            net_wish -= net
-        self.net_wish = net_wish
-        present = a.state == ON_DUTY
-        a.effort = decision.effort(wish, a.threshold, p.effort_band, p.effort_min)
-        a.effort *= present
-        candidates = present & (net_wish > 0.0)
+        self._weights[WEIGHTS.index("calm")] = danger.air_calm(air, p.air_calm)
+        self._unit_values = (unit_collapse, place_d[a.unit_place], level[a.unit_place],
+                             p_unit.astype(np.float32))
+        np.copyto(self._friends_seen, a.friend_gone)  # moves later this step change the original
+        decision.decide(a.unit_start, a.unit_end, *self._unit_values, *self._soldier_values(),
+                        a.state, self._weights, a.effort, self._acts)
+        if self.steps == 0:
+            self.terms0 = self._terms(np.arange(a.n))
+        candidates = np.flatnonzero(self._acts)
         if not self.on["officers"]:
-            candidates &= ~self.enforcer[a.rank]
+            candidates = candidates[~self.enforcer[a.rank[candidates]]]
         actors = decision.acting(candidates, p.act_rate, rng)
         if actors.size:
-            terms = self._terms(actors, d, collapse, net)
-            self._leave(actors, p_unit, terms)
+            self._leave(actors, p_unit, self._terms(actors))
 
         # 7 recall of soldiers on leave; absentees fetched
         if self._recall is not None:
             away = np.flatnonzero((a.state == ON_LEAVE) & self._recall[a.unit_place[a.unit]])
             self._recall = None
-            back = leave.answers_recall(net_wish[away])
+            net_wish = self.soldier_terms(away)[:, 4]
+            self.last_recall = (away, net_wish)
+            back = leave.answers_recall(net_wish)
             self._move(away[back], ON_DUTY)
             refused = away[~back]
             self._move(refused, ABSENT)
-            self._log_departures(refused, IGNORED, self._terms(refused, d, collapse, net))
+            self._log_departures(refused, IGNORED, self._terms(refused))
         if self.on["enforcement"] and p.fetch_rate > 0 and self.in_state(ABSENT):
             if self._absent.size != self.in_state(ABSENT):
                 self._absent = np.flatnonzero(a.state == ABSENT)
@@ -406,7 +392,7 @@ class Engine:
 
         # 12 record
         self._report_collapse()
-        self.recorder.record(self, net_wish, wish, net, d, collapse, unit_power)
+        self.recorder.record(self, unit_power)
         self.t += self.dt
         self.steps += 1
 
@@ -424,20 +410,34 @@ class Engine:
                 self._known[who] += 1.0
                 self.news[who] = np.minimum(1.0, self._known[who] / self.p.news_saturation)
 
-    def _terms(self, idx, d, collapse, net) -> np.ndarray:
+    def _soldier_values(self) -> tuple[np.ndarray, ...]:
+        """The per-soldier inputs of the decision, in the order `decision.decide` takes them."""
+        a = self.army
+        if self._amnesty_soldier is None:
+            self._amnesty_soldier = (
+                np.float32(self.p.amnesty_effect) * self.amnesty[a.unit_place][a.unit, a.rank]
+                if self.amnesty.any()
+                else np.zeros(a.n, dtype=np.float32)
+            )
+        return (self._friends_seen, self.inv_degree, self.news, a.credibility, self.danger_weight,
+                self.exposure, self._amnesty_soldier, self.static_wish, a.threshold)
+
+    def soldier_terms(self, idx: np.ndarray) -> np.ndarray:
+        """Columns C, D, N, W and W - N - T of soldiers idx, as this step's decision saw them."""
+        return decision.terms(np.asarray(idx, dtype=np.int64), self.army.unit, *self._unit_values,
+                              *self._soldier_values(), self._weights)
+
+    def _terms(self, idx: np.ndarray) -> np.ndarray:
         """The signed terms of W - N for soldiers idx: one column per name in TERMS."""
         p = self.p
-
-        def at(x):
-            return x[idx] if np.ndim(x) else np.full(idx.size, float(x))
-
+        c, d, n = self.soldier_terms(idx)[:, :3].T
         return np.column_stack(
             [
-                p.w_grievance * at(self.grievance),
-                p.w_danger * at(d),
-                p.w_collapse * at(collapse),
-                -at(net),
-                -p.w_loyalty * at(self.loyalty),
+                p.w_grievance * self.grievance[idx],
+                p.w_danger * d,
+                p.w_collapse * c,
+                -n,
+                -p.w_loyalty * self.loyalty[idx],
             ]
         ).astype(np.float32)
 
@@ -487,7 +487,7 @@ class Engine:
         a = self.army
         where = a.unit_place[a.unit[fled]]
         general = a.rank[fled] == RANKS.index("general")
-        for place in np.unique(where[general]):
+        for place in np.unique(where[general]) if general.any() else ():
             k = int((where[general] == place).sum())
             self._event("generals_fled", int(place), f"{k} general{'s' * (k > 1)} fled", count=k)
         total, gone = self._per_place(a.unit_enforcers0), self._per_place(a.unit_fled)
@@ -528,7 +528,8 @@ class Engine:
         caught = meet[stopped]
         jailed = rng.random(caught.size) < p.checkpoint_jail
         self._move(np.concatenate([home, caught]),
-                   np.r_[np.full(home.size, DESERTED), np.where(jailed, JAILED, ON_DUTY)])
+                   np.concatenate([np.full(home.size, DESERTED),
+                                   np.where(jailed, JAILED, ON_DUTY)]).astype(np.int8))
 
     def _war(self, air: float) -> None:
         """Combat at every engaged place, then movement of every force."""

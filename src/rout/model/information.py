@@ -7,9 +7,8 @@ heard of, and the flight of officers above him.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
+from numba import njit
 
 
 def news_lag(base: np.ndarray, degree: np.ndarray) -> np.ndarray:
@@ -18,20 +17,21 @@ def news_lag(base: np.ndarray, degree: np.ndarray) -> np.ndarray:
     return (base * mean_deg / np.maximum(degree, 1.0)).astype(np.float32)
 
 
-def collapse(
-    unit_share: np.ndarray,
-    friend_share: np.ndarray,
-    news: np.ndarray,
-    officer_signal: np.ndarray,
-    spread: Callable[[np.ndarray], np.ndarray],
-    w_unit: float,
-    w_friends: float,
-    w_news: float,
-    w_officers: float,
+def unit_collapse(
+    unit_share: np.ndarray, officer_signal: np.ndarray, w_unit: float, w_officers: float
 ) -> np.ndarray:
-    """C = w_unit s_unit + w_friends s_friends + w_news news + w_officers O."""
-    per_unit = (w_unit * unit_share + w_officers * officer_signal).astype(np.float32)
-    out = spread(per_unit)
-    out += np.float32(w_friends) * friend_share
-    out += np.float32(w_news) * news
-    return out
+    """The part of C every soldier of a unit shares: w_unit s_u + w_officers O_u."""
+    return (w_unit * unit_share + w_officers * officer_signal).astype(np.float32)
+
+
+@njit(cache=True)
+def collapse(
+    unit_part: np.float32,
+    friend_gone: np.float32,
+    inv_degree: np.float32,
+    news: np.float32,
+    w_friends: np.float32,
+    w_news: np.float32,
+) -> np.float32:
+    """C_i = unit part + w_friends f_i + w_news news_i, with f_i the share of friends gone."""
+    return unit_part + w_friends * (friend_gone * inv_degree) + w_news * news

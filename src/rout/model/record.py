@@ -39,7 +39,7 @@ class Recorder:
         k = eng.track.size
         self.tracked = {name: np.zeros((n, k), dtype=np.float32) for name in TRACKED}
 
-    def record(self, eng: Engine, net_wish, wish, net, danger, collapse, unit_power) -> None:
+    def record(self, eng: Engine, unit_power: np.ndarray) -> None:
         i = eng.steps
         a = eng.army
         self.t[i] = eng.t
@@ -59,16 +59,17 @@ class Recorder:
             self.force_along[i, j] = f.along
         idx = eng.track
         if idx.size:
+            collapse, danger, net, wish, net_wish = eng.soldier_terms(idx).T
             friends = a.friend_gone[idx] / np.maximum(a.degree[idx], 1.0)
             unit = a.unit[idx]
             values = {
                 "state": a.state[idx],
                 "effort": a.effort[idx],
-                "wish": wish[idx],
-                "net_risk": net[idx] if np.ndim(net) else np.full(idx.size, float(net)),
-                "net_wish": net_wish[idx],
-                "danger": danger[idx],
-                "collapse": collapse[idx],
+                "wish": wish,
+                "net_risk": net,
+                "net_wish": net_wish,
+                "danger": danger,
+                "collapse": collapse,
                 "friends_gone": friends,
                 "unit_gone": a.unit_gone[unit] / np.maximum(a.unit_size0[unit], 1),
                 "officers_fled": eng.officer_signal[unit],

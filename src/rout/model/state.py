@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from rout.model.information import news_lag
 from rout.scenario.schema import RANKS, Dist, Scenario
@@ -152,11 +153,22 @@ def _network(
     b = np.concatenate(dst + src).astype(np.int32)
     del src, dst
     keep = a != b
-    a, b = a[keep], b[keep]
-    order = np.argsort(a, kind="stable")
-    indices = b[order]
+    return _csr(a[keep], b[keep], n)
+
+
+@njit(cache=True)
+def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges grouped by source, in their original order within each source (a counting sort)."""
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(a, minlength=n), out=indptr[1:])
+    for s in src:
+        indptr[s + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    indices = np.empty(src.size, dtype=np.int32)
+    for k in range(src.size):
+        indices[fill[src[k]]] = dst[k]
+        fill[src[k]] += 1
     return indptr, indices
 
 

@@ -8,6 +8,7 @@ unit stay true at every step without recounting the whole army.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from rout.model.state import FLED, ON_DUTY, STATES, VISIBLE, Army
 
@@ -26,6 +27,37 @@ def tally(army: Army, shape: tuple[int, int, int]) -> np.ndarray:
     return np.bincount(key, minlength=len(STATES) * block).astype(np.int64)
 
 
+@njit(cache=True)
+def _apply(
+    idx, new, t, n_groups, n_places, enforcer, visible,
+    state, rank, group, unit, unit_place, friends_indptr, friends_indices,
+    counts, unit_gone, unit_fled, friend_gone, effort, left_at,
+) -> None:
+    """One soldier after another: every tally, then the soldier's own state."""
+    block = counts.size // len(visible)
+    for k in range(idx.size):
+        i, to = idx[k], new[k]
+        old = state[i]
+        u = unit[i]
+        c = (np.int64(rank[i]) * n_groups + group[i]) * n_places + unit_place[u]
+        counts[old * block + c] -= 1
+        counts[to * block + c] += 1
+        dv = visible[to] - visible[old]
+        if dv != 0:
+            unit_gone[u] += dv
+            for j in range(friends_indptr[i], friends_indptr[i + 1]):
+                friend_gone[friends_indices[j]] += np.float32(dv)
+        if to == FLED and old != FLED and enforcer[rank[i]]:
+            unit_fled[u] += 1
+        state[i] = to
+        if to != ON_DUTY:
+            effort[i] = 0.0
+            if old == ON_DUTY:
+                left_at[i] = t
+        else:
+            left_at[i] = np.nan
+
+
 def move(
     army: Army,
     counts: np.ndarray,
@@ -35,36 +67,11 @@ def move(
     new: int | np.ndarray,
     t: float,
 ) -> None:
-    """Put soldiers idx into state(s) new, keeping every running tally true."""
+    """Put soldiers idx (each at most once) into state(s) new, keeping every tally true."""
     if idx.size == 0:
         return
-    n_r, n_g, n_p = shape
-    block = n_r * n_g * n_p
     new = np.broadcast_to(np.asarray(new, dtype=np.int8), idx.shape)
-    old = army.state[idx]
-    c = cell(army, idx, n_r, n_g, n_p)
-    size = counts.size
-    counts -= np.bincount(old.astype(np.int64) * block + c, minlength=size)
-    counts += np.bincount(new.astype(np.int64) * block + c, minlength=size)
-    dv = VISIBLE[new].astype(np.int32) - VISIBLE[old]
-    seen = np.flatnonzero(dv)
-    if seen.size:
-        who = idx[seen]
-        army.unit_gone += np.bincount(
-            army.unit[who], weights=dv[seen], minlength=army.unit_gone.size
-        ).astype(np.int32)
-        starts = army.friends_indptr[who]
-        lens = army.friends_indptr[who + 1] - starts
-        total = int(lens.sum())
-        if total:
-            offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
-            np.add.at(army.friend_gone, army.friends_indices[np.arange(total) + offsets],
-                      np.repeat(dv[seen].astype(np.float32), lens))
-    if (new == FLED).any():
-        fled = (new == FLED) & (old != FLED) & enforcer[army.rank[idx]]
-        np.add.at(army.unit_fled, army.unit[idx[fled]], 1)
-    army.state[idx] = new
-    army.effort[idx[new != ON_DUTY]] = 0.0
-    leaving = (old == ON_DUTY) & (new != ON_DUTY)
-    army.left_at[idx[leaving]] = t
-    army.left_at[idx[new == ON_DUTY]] = np.nan
+    a = army
+    _apply(idx, new, t, shape[1], shape[2], enforcer, VISIBLE, a.state, a.rank, a.group, a.unit,
+           a.unit_place, a.friends_indptr, a.friends_indices, counts, a.unit_gone, a.unit_fled,
+           a.friend_gone, a.effort, a.left_at)
