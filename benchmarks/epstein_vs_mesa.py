@@ -81,14 +81,14 @@ def _mesa_series(args: tuple[int, int, dict]) -> np.ndarray:
     return out
 
 
-def outcomes(seeds: int, steps: int, burn_in: int, workers: int, params: dict) -> bool:
+def outcomes(seeds: range, steps: int, burn_in: int, workers: int, params: dict) -> bool:
     """Compare per-seed time averages; True when no test finds a difference at 0.05."""
     with ProcessPoolExecutor(workers) as pool:
-        mesa = np.stack(list(pool.map(_mesa_series,
-                                      [(s, steps, params) for s in range(seeds)])))
+        mesa = np.stack(list(pool.map(_mesa_series, [(s, steps, params) for s in seeds])))
     rout = np.stack([ep.run(steps, rng=s, **params)[["active", "jailed"]].to_numpy()[1:]
-                     for s in range(seeds)])
-    print(f"\n{seeds} seeds, 40x40, {params or 'default parameters'}, {steps} steps, "
+                     for s in seeds])
+    print(f"\n{len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}), 40x40, "
+          f"{params or 'default parameters'}, {steps} steps, "
           f"averages over steps {burn_in + 1}..{steps}")
     print(f"{'measure':>8} | {'Mesa mean':>9} {'sd':>7} | {'rout mean':>9} {'sd':>7} | "
           f"{'Mann-Whitney p':>14} {'KS p':>6}")
@@ -112,6 +112,8 @@ def main() -> None:
     ap.add_argument("--mesa-budget", type=int, default=50_000,
                     help="most agent-steps per Mesa chunk (fewer steps on big grids)")
     ap.add_argument("--seeds", type=int, default=30, help="seeds for the outcome comparison")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds first-seed .. first-seed + seeds - 1, for Mesa and rout alike")
     ap.add_argument("--stat-steps", type=int, default=80)
     ap.add_argument("--burn-in", type=int, default=20)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -126,7 +128,8 @@ def main() -> None:
     params = {k: v for k, v in (("legitimacy", a.legitimacy), ("cop_density", a.cop_density),
                                 ("max_jail_term", a.max_jail_term)) if v is not None}
     if a.seeds > 1:
-        outcomes(a.seeds, a.stat_steps, a.burn_in, a.workers, params)
+        outcomes(range(a.first_seed, a.first_seed + a.seeds), a.stat_steps, a.burn_in,
+                 a.workers, params)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Epstein (2002) civil violence, Model I, vectorized with NumPy.
+"""Epstein (2002) civil violence, Model I, compiled with Numba.
 
 The rules are those of Mesa 3.3.1's ``EpsteinCivilViolence`` example, so that the
 two can be compared seed for seed in distribution:
@@ -17,50 +17,32 @@ two can be compared seed for seed in distribution:
   one tick of its term per tick;
 * after acting, each free agent moves to a random empty cell in its vision.
 
-Mesa activates agents one at a time in a fresh random order each tick, each
-seeing what those before it did. That would take a Python loop per agent, so a
-tick here is a few whole-array passes that keep what the order decides:
-
-1. each agent gets a random turn within the tick; every free agent moves to a
-   uniformly random empty cell of its vision, with cells vacated earlier in the
-   tick open to movers after (see `_move`);
-2. every free citizen decides, seeing the cops where they stood at the start of
-   the tick and each neighbour as it is at the citizen's turn: old state at its
-   old cell if its turn comes later, new state at its new cell if it came
-   earlier, nothing if it was arrested before;
-3. every cop, at its turn and from its starting cell, sees each citizen the same
-   way and arrests one visible active citizen at random; of two cops after one
-   citizen the earlier wins and the other chooses again; a citizen caught before
-   its turn loses it (unless its term is 0);
-4. 2 and 3 repeat until the decisions stop changing, which plays out a cascade
-   of activation within the tick, and its suppression by arrests, as Mesa does.
-
-Departures, both small: citizens judge the cops by where they stood at the
-start of the tick, not where those who went earlier moved to; a citizen caught
-before its turn has already moved.
+A tick is Mesa's: every agent acts in turn, in a fresh random order, seeing what
+those before it did. Python would spend microseconds per agent on that, so the
+loop is compiled with Numba (`_tick`). Rather than look through its vision at
+every turn, a citizen reads at its own cell how many cops and active citizens
+are within sight of it, counts kept up to date as cops move and citizens turn
+active, quiet or jailed (`_paint`); an agent moving tries random cells of its
+vision until one is empty (`_try_empty`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numba import njit, uint64
 
 from rout.model.enforcement import arrest_probability
 
 QUIET, ACTIVE, JAILED = 0, 1, 2
 Rounding = Literal["round", "floor", "none"]
 
-_FAST_ROUNDS = 4  # rounds of sampled candidates before enumerating whole visions
-_CANDIDATES = 16  # cells a straggling mover samples per round
-_SWITCH = 0.125  # empty cells choose movers while movers are more than this many per empty cell
-_MAX_DRAWS = 48  # most draws per empty cell and round
-_MAX_CASCADE = 12  # passes over a cascade within one tick (almost all settle in 8)
+_EMPTY, _AGENT, _ACTIVE = 0, 1, 2  # a cell of the grid: empty, an agent, an active citizen
+_TRIES = 8  # uniform doubles spent on trying cells before counting the empty ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +104,7 @@ def estimated_arrest_probability(
 
 
 def vision_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dy, dx) of the cells at Manhattan distance 1..radius."""
+    """(dy, dx) of the cells at Manhattan distance 1..radius, row by row."""
     d = np.arange(-radius, radius + 1)
     dy, dx = np.meshgrid(d, d, indexing="ij")
     dist = np.abs(dy) + np.abs(dx)
@@ -130,115 +112,224 @@ def vision_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:
     return dy[keep], dx[keep]
 
 
-def _window(f: np.ndarray, length: int, stride: int) -> np.ndarray:
-    """g[..., q] = sum over k < length of f[..., q + k stride], by binary doubling."""
-    out_len = f.shape[-1] - (length - 1) * stride
-    total = None
-    offset, span, power = 0, 1, f
-    while length:
-        if length & 1:
-            term = power[..., offset : offset + out_len]
-            total = term if total is None else total + term
-            offset += span * stride
-        length >>= 1
-        if length:
-            power = power[..., : -span * stride] + power[..., span * stride :]
-            span *= 2
-    assert total is not None
-    return total
-
-
 @dataclass(frozen=True, slots=True)
 class Torus:
-    """A torus grid stored with a wrapped margin, so that vision needs no modulo.
+    """Wrap tables of a height x width torus, so that vision needs no modulo.
 
-    A cell (y, x) has the padded index (y + margin) * pw + x + margin; the margin
-    copies the opposite edges. Offsets into the padded array are then plain
-    additions, and the Manhattan ball splits into two lattices that are boxes
-    along the diagonals, so ball sums cost a dozen array operations.
+    Cell (y, x) is y * width + x. With Y = y + margin and X = x + margin, the
+    cell at (y + dy, x + dx) is rows[Y + dy] + cols[X + dx] for |dy|, |dx| up to
+    the margin; away from the edges it is simply cell + dy * width + dx.
     """
 
     height: int
     width: int
     margin: int
-    pw: int
-    source: np.ndarray  # padded index -> cell
-    padded: np.ndarray  # cell -> padded index
+    rows: np.ndarray  # Y -> first cell of row (Y - margin) mod height
+    cols: np.ndarray  # X -> (X - margin) mod width
 
     @classmethod
     def make(cls, height: int, width: int, margin: int) -> Torus:
-        """Index tables for a height x width torus with the given margin."""
-        pw = width + 2 * margin
-        yy = (np.arange(height + 2 * margin) - margin) % height
-        xx = (np.arange(pw) - margin) % width
-        source = (yy[:, None] * width + xx[None, :]).ravel()
-        y, x = np.divmod(np.arange(height * width), width)
-        padded = (y + margin) * pw + x + margin
-        return cls(height, width, margin, pw, source, padded)
+        """Wrap tables for a height x width torus, shifts up to `margin`."""
+        rows = (np.arange(height + 2 * margin) - margin) % height * width
+        cols = (np.arange(width + 2 * margin) - margin) % width
+        return cls(height, width, margin, rows, cols)
 
-    def ball_sum(self, layer: np.ndarray, at: np.ndarray, radius: int) -> np.ndarray:
-        """Sum of `layer` (per cell, leading axes allowed) over each ball of radius
-        `radius` (Manhattan, centre included) centred on the padded indices `at`."""
-        f = layer[..., self.source]
-        d1, d2 = self.pw + 1, self.pw - 1  # the two diagonals
-        m = radius // 2  # even lattice: dy = i + j, dx = i - j, |i|, |j| <= m
-        even = _window(_window(f, 2 * m + 1, d2), 2 * m + 1, d1)
-        a = -((radius + 1) // 2)  # odd lattice: dy = i + j + 1, dx = i - j, i, j in [a, b]
-        n_odd = (radius - 1) // 2 - a + 1
-        odd = _window(_window(f, n_odd, d2), n_odd, d1)
-        return even[..., at - 2 * m * self.pw] + odd[..., at + (1 + 2 * a) * self.pw]
+    def compiled(self) -> tuple[int, int, int, np.ndarray, np.ndarray]:
+        """What the compiled loop needs: width, height, margin, rows, cols."""
+        return self.width, self.height, self.margin, self.rows, self.cols
 
-    def count_near(self, sources: np.ndarray, at: np.ndarray, radius: int) -> np.ndarray:
-        """How many of the cells `sources` lie in the ball of radius `radius` (centre
-        included) around each cell of `at`. A few sources are scattered onto the grid;
-        many go through ball_sum, whose cost does not depend on their number."""
-        n_cells = self.height * self.width
-        ball = _padded_vision(radius, self.pw)[0]
-        if sources.size * (ball.size + 1) <= self.source.size:
-            near = self.source[self.padded[sources][:, None] + np.append(ball, 0)]
-            return np.bincount(near.ravel(), minlength=n_cells)[at]
-        layer = np.zeros(n_cells, dtype=np.int16)
-        layer[sources] = 1
-        return self.ball_sum(layer, self.padded[at], radius)
-
-    def ball_sum_grid(self, layer: np.ndarray, radius: int) -> np.ndarray:
-        """ball_sum at every cell, shaped (..., height, width)."""
-        s = self.ball_sum(layer, self.padded, radius)
-        return s.reshape(*s.shape[:-1], self.height, self.width)
+    def sight(self, radius: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, int, int]:
+        """A vision for the compiled loop: radius, dy, dx, dy * width + dx, and
+        the bits per random try with how many of their values to reject (see
+        `_try_empty`)."""
+        dy, dx = vision_offsets(radius)
+        bits = next(b for b in (8, 16, 32) if dy.size <= 1 << b)
+        return radius, dy, dx, dy * self.width + dx, bits, (1 << bits) % dy.size
 
 
-@lru_cache(maxsize=16)
-def _padded_vision(radius: int, pw: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vision as offsets into a padded grid of row length pw, plus lookup tables from
-    random bytes (or 16-bit words) to an offset and its distance.
+@njit(cache=True, inline="always")
+def _where(cell: int, width: int, height: int, margin: int) -> tuple[int, int, bool]:
+    """Shifted (y, x) of a cell (see `Torus`), and whether every vision around it
+    stays clear of the edges.
 
-    A value past the vision maps to offset 0, the agent's own cell (never empty,
-    never a pending mover seen by a hole), so a random value is a uniform vision
-    cell or a miss.
+    Indices in the compiled loop are never negative; cast to unsigned, they skip
+    Numba's check for negative ones. The helpers the loop inlines take care not to
+    inline others that take arrays: Numba would then count references to the
+    arrays at every call.
     """
-    dy, dx = vision_offsets(radius)
-    every = dy * pw + dx
-    bits = int(np.ceil(np.log2(every.size)))
-    v = np.arange(256 if bits <= 8 else 1 << 16) & ((1 << bits) - 1)
-    inside = v < every.size
-    j = np.minimum(v, every.size - 1)
-    lut = np.where(inside, every[j], 0)
-    dist = np.where(inside, (np.abs(dy) + np.abs(dx))[j], radius + 1)
-    return every, lut, dist
+    y = uint64(cell) // uint64(width)
+    x = int(uint64(cell) - y * uint64(width)) + margin
+    y = int(y) + margin
+    return y, x, 2 * margin <= y < height and 2 * margin <= x < width
 
 
-def _draw(rng: np.random.Generator, rows: int, per_row: int, table_size: int) -> np.ndarray:
-    """rows x per_row uniform indices into a lookup table of 256 or 65536 entries."""
-    dtype = np.uint8 if table_size == 256 else np.uint16
-    n = rows * per_row
-    words = -(-n * np.dtype(dtype).itemsize // 8)
-    return rng.bit_generator.random_raw(words).view(dtype)[:n].reshape(rows, per_row)
+@njit(cache=True, inline="always")
+def _paint(field: np.ndarray, cell: int, radius: int, delta: int, torus: tuple) -> None:
+    """Add `delta` to `field` over the cells at distance 1..radius of `cell`."""
+    width, height, margin, rows, cols = torus
+    y, x, inside = _where(cell, width, height, margin)
+    for dy in range(-radius, radius + 1):
+        half = radius - abs(dy)
+        if inside:
+            row = cell + dy * width
+            for k in range(uint64(row - half), uint64(row + half + 1)):
+                field[k] += delta
+        else:
+            row = rows[uint64(y + dy)]
+            for k in range(uint64(x - half), uint64(x + half + 1)):
+                field[uint64(row + cols[k])] += delta
+    field[uint64(cell)] -= delta
+
+
+@njit(cache=True)
+def _paint_all(field: np.ndarray, cells: np.ndarray, radius: int, torus: tuple) -> None:
+    """Count, for every cell, the `cells` within distance 1..radius."""
+    for cell in cells:
+        _paint(field, cell, radius, 1, torus)
+
+
+@njit(cache=True, inline="always")
+def _try_empty(rng: np.random.Generator, grid: np.ndarray, cell: int, torus: tuple,
+               sight: tuple) -> int:
+    """A uniformly random empty cell of the vision `sight` around `cell`, or -1 if
+    a few dozen tries found none (then `_pick` decides).
+
+    Each uniform double gives 53 // bits tries, a try mapping `bits` bits to a
+    vision cell without bias by Lemire's method (rejecting `reject` of the
+    2^bits values); the first empty cell tried is uniform on the empty cells.
+    """
+    width, height, margin, rows, cols = torus
+    _, dys, dxs, flat, bits, reject = sight
+    y, x, inside = _where(cell, width, height, margin)
+    mask = (1 << bits) - 1
+    for _ in range(_TRIES):
+        u = int(rng.random() * 9007199254740992.0)  # the double's 53 random bits
+        for _ in range(53 // bits):
+            m = (u & mask) * dys.size
+            u >>= bits
+            o = uint64(m >> bits)
+            if inside:
+                c = cell + flat[o]
+            else:
+                c = rows[uint64(y + dys[o])] + cols[uint64(x + dxs[o])]
+            if m & mask >= reject and grid[uint64(c)] == _EMPTY:
+                return c
+    return -1
+
+
+@njit(cache=True)
+def _pick(rng: np.random.Generator, grid: np.ndarray, cell: int, torus: tuple,
+          sight: tuple, value: int, count: int) -> int:
+    """A uniformly random cell of the vision `sight` around `cell` whose grid holds
+    `value`, given how many do (counted here if `count` < 0); -1 if none does.
+    Only arrests and crowded moves need it, so it is called, not inlined."""
+    width, height, margin, rows, cols = torus
+    dys, dxs = sight[1], sight[2]
+    y, x, _ = _where(cell, width, height, margin)
+    if count < 0:
+        count = 0
+        for o in range(dys.size):
+            count += grid[rows[y + dys[o]] + cols[x + dxs[o]]] == value
+    j = int(rng.random() * count) if count > 0 else -1
+    for o in range(dys.size):  # the j-th, in `vision_offsets` order
+        c = rows[y + dys[o]] + cols[x + dxs[o]]
+        if grid[c] == value:
+            if j == 0:
+                return c
+            j -= 1
+    return -1
+
+
+@njit(cache=True)
+def _tick(
+    rng: np.random.Generator, order: np.ndarray, grid: np.ndarray, occupant: np.ndarray,
+    pos: np.ndarray, state: np.ndarray, sentence: np.ndarray, hardship: np.ndarray,
+    risk_aversion: np.ndarray, prob: np.ndarray, cops_near: np.ndarray,
+    actives_near: np.ndarray, actives_near_cop: np.ndarray, torus: tuple,
+    citizen_sight: tuple, cop_sight: tuple, one_minus_legitimacy: float, threshold: float,
+    max_jail_term: int, movement: bool,
+) -> int:
+    """One tick of Mesa's loop: shuffle the agents, then each acts and moves in turn.
+
+    `grid` tells empty cells, active citizens and other agents apart; `cops_near`
+    counts, per cell, the cops within citizen vision of it (what a citizen there
+    sees), `actives_near` the active citizens likewise, and `actives_near_cop`
+    those within cop vision (the same array when the visions agree). The uniform
+    doubles drawn go, in order, to the shuffle (Fisher-Yates, one a swap), then to
+    each turn: whom a cop arrests and the term, then where the agent moves (see
+    `_try_empty`). A choice among m is the whole part of u m. Returns the number
+    of arrests.
+    """
+    n_citizens = state.size
+    citizen_vision, cop_vision = citizen_sight[0], cop_sight[0]
+    two_visions = citizen_vision != cop_vision
+    for i in range(order.size - 1, 0, -1):  # Fisher-Yates
+        j = int(rng.random() * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    arrests = 0
+    for a in order:
+        cell = pos[a]
+        dest = -1
+        if a < n_citizens:
+            if sentence[a] > 0:
+                sentence[a] -= 1
+                continue
+            cops = cops_near[cell]
+            actives = 1 + actives_near[cell]
+            was = state[a] == ACTIVE
+            net_risk = risk_aversion[a] * prob[cops, actives - 1]
+            now = hardship[a] * one_minus_legitimacy - net_risk > threshold
+            state[a] = ACTIVE if now else QUIET
+            if movement:
+                dest = _try_empty(rng, grid, cell, torus, citizen_sight)
+                if dest < 0:
+                    dest = _pick(rng, grid, cell, torus, citizen_sight, _EMPTY, -1)
+            if was and (not now or dest >= 0):  # no longer seen active here
+                _paint(actives_near, cell, citizen_vision, -1, torus)
+                if two_visions:
+                    _paint(actives_near_cop, cell, cop_vision, -1, torus)
+            if now and (not was or dest >= 0):  # seen active from now on
+                at = cell if dest < 0 else dest
+                _paint(actives_near, at, citizen_vision, 1, torus)
+                if two_visions:
+                    _paint(actives_near_cop, at, cop_vision, 1, torus)
+            code = _ACTIVE if now else _AGENT
+        else:
+            seen = actives_near_cop[cell]
+            if seen:
+                victim_cell = _pick(rng, grid, cell, torus, cop_sight, _ACTIVE, seen)
+                victim = occupant[victim_cell]
+                sentence[victim] = int(rng.random() * (max_jail_term + 1))
+                state[victim] = JAILED
+                grid[victim_cell] = _AGENT
+                _paint(actives_near, victim_cell, citizen_vision, -1, torus)
+                if two_visions:
+                    _paint(actives_near_cop, victim_cell, cop_vision, -1, torus)
+                arrests += 1
+            if movement:
+                dest = _try_empty(rng, grid, cell, torus, cop_sight)
+                if dest < 0:
+                    dest = _pick(rng, grid, cell, torus, cop_sight, _EMPTY, -1)
+                if dest >= 0:
+                    _paint(cops_near, cell, citizen_vision, -1, torus)
+                    _paint(cops_near, dest, citizen_vision, 1, torus)
+            code = _AGENT
+        if dest >= 0:
+            grid[cell] = _EMPTY
+            occupant[cell], occupant[dest], pos[a] = -1, a, dest
+            cell = dest
+        grid[cell] = code
+    return arrests
 
 
 @dataclass(slots=True)
 class World:
     """One run's state, owning its generator; agents 0..n_citizens-1 are citizens,
-    the rest cops. Make it with `init_world`, advance it with `step`."""
+    the rest cops. Make it with `init_world`, advance it with `step`.
+
+    `grid`, `cops_near` and the `actives_near` counts (see `_tick`) follow from
+    `occupant` and `state`; the compiled loop keeps them in step.
+    """
 
     params: EpsteinParams
     rng: np.random.Generator
@@ -250,243 +341,25 @@ class World:
     risk_aversion: np.ndarray
     state: np.ndarray
     sentence: np.ndarray
-    claim: np.ndarray  # scratch per cell for settling clashes
-
-
-def _move(w: World, movers: np.ndarray) -> None:
-    """Move each mover to a uniformly random empty cell in its vision, if it has one.
-
-    While movers outnumber empty cells, the empty cells do the choosing: each
-    picks a random waiting mover in its vision (vision is symmetric, so a mover
-    lands on each empty cell of its vision alike), a mover picked twice goes with
-    one at random, and each empty cell moves to where its mover came from, ready
-    for the next round, as cells vacated early in Mesa's tick are taken by agents
-    moving later. The few movers left at the end choose empty cells themselves.
-    """
-    t, p, rng = w.torus, w.params, w.rng
-    pending = np.zeros(t.height * t.width, dtype=bool)
-    pending[w.pos[movers]] = True
-    left = movers.size
-    holes = np.flatnonzero(w.occupant < 0)
-    holes = holes[rng.permutation(holes.size)]
-    radius = max(p.citizen_vision, p.cop_vision)
-    _, lut, dist = _padded_vision(radius, t.pw)
-    vision = None
-    if p.citizen_vision != p.cop_vision:  # the cell must lie within the mover's own vision
-        vision = np.full(w.pos.size + 1, -1)
-        vision[: w.n_citizens] = p.citizen_vision
-        vision[w.n_citizens : w.pos.size] = p.cop_vision
-    rows = np.arange(holes.size)
-    valid = np.count_nonzero(lut) / lut.size  # share of draws that land in the vision
-    while holes.size and left > _SWITCH * holes.size:
-        # enough draws that a hole usually finds a waiting mover as they thin out
-        per_row = min(_MAX_DRAWS, max(3, math.ceil(2.0 * pending.size / (valid * left))))
-        draws = _draw(rng, holes.size, per_row, lut.size)
-        cand = t.padded[holes][:, None] + np.take(lut, draws)
-        hit = pending[t.source][cand]
-        pick = hit.argmax(axis=1)
-        ok = hit[rows, pick]
-        src = t.source[cand[rows, pick]]
-        if vision is not None:
-            ok &= dist[draws[rows, pick]] <= vision[w.occupant[src]]
-        w.claim[src] = rows
-        won = ok & (w.claim[src] == rows)
-        src, dest = src[won], holes[won]
-        if not src.size:
-            break
-        who = w.occupant[src]
-        w.occupant[dest] = who
-        w.occupant[src] = -1
-        w.pos[who] = dest
-        pending[src] = False
-        holes[won] = src  # the empty cell moves to where its mover came from
-        left -= src.size
-    rest = w.occupant[np.flatnonzero(pending)]
-    rest = rest[rng.permutation(rest.size)]
-    if vision is None:
-        _choose_cells(w, rest, radius)
-    else:
-        _choose_cells(w, rest[rest < w.n_citizens], p.citizen_vision)
-        _choose_cells(w, rest[rest >= w.n_citizens], p.cop_vision)
-
-
-def _choose_cells(w: World, movers: np.ndarray, radius: int) -> None:
-    """Each mover draws cells of its vision until one is empty (uniform on the empty
-    cells); `movers` in random order, since a clash goes to the claimant numpy
-    writes last. After a few rounds the stragglers enumerate their whole vision,
-    and those with no empty cell stay."""
-    t, rng = w.torus, w.rng
-    every, lut, _ = _padded_vision(radius, t.pw)
-    pending = movers
-    where = t.padded[w.pos[pending]]
-    rnd = 0
-    while pending.size:
-        empty = (w.occupant < 0)[t.source]
-        n = pending.size
-        if rnd < _FAST_ROUNDS:
-            cand = where[:, None] + np.take(lut, _draw(rng, n, _CANDIDATES, lut.size))
-            hit = empty[cand]
-            pick = hit.argmax(axis=1)
-        else:
-            cand = where[:, None] + every
-            hit = empty[cand]
-            pick = np.where(hit, rng.random(hit.shape), -1.0).argmax(axis=1)
-            has = hit.any(axis=1)
-            pending, where, cand, pick = pending[has], where[has], cand[has], pick[has]
-            n = pending.size
-        rows = np.arange(n)
-        target_p = cand[rows, pick]
-        target = t.source[target_p]
-        w.claim[target] = rows
-        won = (w.claim[target] == rows) & empty[target_p]
-        who, dest = pending[won], target[won]
-        src = w.pos[who]
-        w.occupant[dest] = who
-        w.occupant[src] = -1
-        w.pos[who] = dest
-        pending, where = pending[~won], where[~won]
-        rnd += 1
-
-
-def _arrest(
-    w: World, start_pos: np.ndarray, start_occupant: np.ndarray,
-    old: np.ndarray, new: np.ndarray, when: np.ndarray, key: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each cop arrests one random active citizen it can see at its own time.
-
-    At time `when[c]` cop c is still where it started; a citizen who acted earlier
-    shows its new state at its new cell, one who acts later its old state at its
-    old cell. Cops go through in time order, so of two cops after one citizen the
-    earlier gets it and the other chooses again. A cop takes the visible citizen
-    with the highest `key` (uniform, so a uniform choice; fixed within the tick so
-    the tick's fixed point is well defined). `old` and `new` are per agent with a
-    spare False slot at the end, read through the index -1 of an empty cell.
-    Returns the arrested citizens and their arrest times.
-    """
-    t, p = w.torus, w.params
-    nc, n = w.n_citizens, w.pos.size
-    shown = np.union1d(start_pos[:nc][old[:nc]], w.pos[:nc][new[:nc]])
-    cops = np.arange(nc, n)
-    hunters = cops[t.count_near(shown, start_pos[cops], p.cop_vision) > 0]
-    hunters = hunters[np.argsort(when[hunters], kind="stable")]  # earliest first
-    cells = t.source[t.padded[start_pos[hunters]][:, None]
-                     + _padded_vision(p.cop_vision, t.pw)[0]]
-    now, before = w.occupant[cells], start_occupant[cells]
-    own = when[hunters][:, None]
-    who = np.concatenate([now, before], axis=1)
-    visible = np.concatenate([new[now] & (when[now] < own), old[before] & (when[before] > own)],
-                             axis=1)
-    caught_list, at_list = [], []
-    taken = np.zeros(n + 1, dtype=bool)
-    while hunters.size:
-        visible &= ~taken[who]
-        has = visible.any(axis=1)
-        hunters, who, visible = hunters[has], who[has], visible[has]
-        if not hunters.size:
-            break
-        pick = np.where(visible, key[who], -1.0).argmax(axis=1)
-        target = who[np.arange(hunters.size), pick]
-        caught, first = np.unique(target, return_index=True)  # first = earliest cop
-        taken[caught] = True
-        caught_list.append(caught)
-        at_list.append(when[hunters[first]])
-        lost = np.ones(hunters.size, dtype=bool)
-        lost[first] = False
-        hunters, who, visible = hunters[lost], who[lost], visible[lost]
-    if not caught_list:
-        return np.zeros(0, dtype=np.intp), np.zeros(0)
-    return np.concatenate(caught_list), np.concatenate(at_list)
-
-
-def _seen_between(
-    w: World, agents: np.ndarray, cells: np.ndarray, lo: np.ndarray,
-    hi: np.ndarray, start_occupant: np.ndarray, when: np.ndarray,
-) -> np.ndarray:
-    """Per agent, how many of `agents` (standing at `cells`) it sees, counting only
-    viewers whose turn falls in (lo, hi) of each; viewers are taken at their cells
-    at the start of the tick."""
-    t, p = w.torus, w.params
-    around = t.source[t.padded[cells][:, None] + _padded_vision(p.citizen_vision, t.pw)[0]]
-    viewer = start_occupant[around]
-    turn = when[viewer]
-    inside = (turn > lo[:, None]) & (turn < hi[:, None]) & (viewer >= 0)
-    return np.bincount(viewer[inside], minlength=w.pos.size + 1)
+    prob: np.ndarray  # [cops, actives - 1] -> estimated arrest probability
+    order: np.ndarray  # the activation order, shuffled in place each tick
+    grid: np.ndarray
+    cops_near: np.ndarray
+    actives_near: np.ndarray
+    actives_near_cop: np.ndarray
+    compiled: tuple  # the torus, the citizens' and the cops' vision, for `_tick`
 
 
 def step(w: World, legitimacy: float | None = None) -> int:
     """Advance the world one tick (at `legitimacy`, default the parameter's);
     returns the number of arrests."""
-    p, rng = w.params, w.rng
+    p = w.params
     legitimacy = p.legitimacy if legitimacy is None else legitimacy
-    t = w.torus
-    nc, n = w.n_citizens, w.pos.size
-    free = np.flatnonzero(w.sentence == 0)  # includes the jailed whose term is over
-    np.maximum(w.sentence - 1, 0, out=w.sentence)
-    old = np.zeros(n + 1, dtype=bool)
-    old[:nc] = w.state == ACTIVE
-    start_pos, start_occupant = w.pos.copy(), w.occupant.copy()
-    if p.movement:
-        _move(w, np.concatenate([free, np.arange(nc, n)]))
-
-    # only citizens with G > T >= G - R depend on what they see: the others are
-    # never active (G <= T) or active even if arrest were certain (P < 1)
-    grievance = w.hardship[free] * (1.0 - legitimacy)
-    risk = w.risk_aversion[free]
-    sure = grievance - risk > p.active_threshold
-    torn = np.flatnonzero((grievance > p.active_threshold) & ~sure)
-    at = start_pos[free[torn]]
-    cops = t.ball_sum((start_occupant >= nc).astype(np.int16), t.padded[at], p.citizen_vision)
-    actives = np.ones(torn.size, dtype=np.int64)
-    if old.any():
-        actives += t.count_near(start_pos[:nc][old[:nc]], at, p.citizen_vision) - old[free[torn]]
-    g_torn, r_torn = grievance[torn], risk[torn]
-
-    def decide(a: np.ndarray) -> np.ndarray:
-        prob = estimated_arrest_probability(cops, a, p.arrest_prob_constant, p.ratio_rounding)
-        decision = sure.copy()
-        decision[torn] = g_torn - r_torn * prob > p.active_threshold
-        return decision
-
-    decision = decide(actives)
-    if not (old.any() or decision.any()):
-        w.state[free] = QUIET
-        return 0
-    new = np.zeros(n + 1, dtype=bool)
-    new[free] = decision
-    when = rng.random(n + 1)  # each agent's turn; the spare slot serves index -1
-    key = rng.random(n + 1)
-    was_old = np.flatnonzero(old[:nc])
-    never = np.full(n + 1, np.inf)
-    # Seen from a later turn, a citizen who went before shows its new state at its
-    # new cell, and one already arrested shows nothing. Decisions and arrests are
-    # repeated until they agree: a cascade (or its suppression) within the tick.
-    for _ in range(_MAX_CASCADE):
-        caught, at_time = _arrest(w, start_pos, start_occupant, old, new, when, key)
-        caught_at = never.copy()
-        caught_at[caught] = at_time
-        acts = new.copy()
-        acts[caught[when[caught] > at_time]] = False  # caught before its turn
-        now = np.flatnonzero(acts[:nc])
-        seen = (_seen_between(w, now, w.pos[now], when[now], caught_at[now],
-                              start_occupant, when)
-                - _seen_between(w, was_old, start_pos[was_old],
-                                np.minimum(when[was_old], caught_at[was_old]),
-                                never[was_old], start_occupant, when))
-        decision = decide(actives + seen[free[torn]])
-        if np.array_equal(decision, new[free]):
-            break
-        new[free] = decision
-    else:  # no fixed point within the cap: arrest on the last decisions
-        caught, at_time = _arrest(w, start_pos, start_occupant, old, new, when, key)
-    w.state[free] = np.where(new[free], ACTIVE, QUIET)
-    term = rng.integers(0, p.max_jail_term + 1, caught.size)
-    before_turn = when[caught] > at_time
-    # caught before its turn, it sits out this tick of its term (and, unlike in Mesa,
-    # keeps the cell it moved to); with a term of 0 its turn goes ahead
-    loses_turn = before_turn & (term > 0)
-    w.state[caught[~before_turn | loses_turn]] = JAILED
-    w.sentence[caught] = np.where(loses_turn, term - 1, term)
-    return caught.size
+    return _tick(
+        w.rng, w.order, w.grid, w.occupant, w.pos, w.state, w.sentence, w.hardship,
+        w.risk_aversion, w.prob, w.cops_near, w.actives_near, w.actives_near_cop,
+        *w.compiled, 1.0 - legitimacy, p.active_threshold, p.max_jail_term, p.movement,
+    )
 
 
 def run(
@@ -556,16 +429,31 @@ def _build(p: EpsteinParams, rng: np.random.Generator) -> World:
     citizen_cells = np.flatnonzero(u < p.citizen_density)
     cop_cells = np.flatnonzero((u >= p.citizen_density)
                                & (u < p.citizen_density + p.cop_density))
-    nc = citizen_cells.size
-    pos = np.concatenate([citizen_cells, cop_cells])
-    occupant = np.full(n_cells, -1, dtype=np.intp)
+    nc, n_cops = citizen_cells.size, cop_cells.size
+    pos = np.concatenate([citizen_cells, cop_cells]).astype(np.int32)
+    occupant = np.full(n_cells, -1, dtype=np.int32)
     occupant[pos] = np.arange(pos.size)
+    t = Torus.make(p.height, p.width, max(p.citizen_vision, p.cop_vision))
+    grid = np.where(occupant >= 0, _AGENT, _EMPTY).astype(np.int8)
+    seen_c = 2 * p.citizen_vision * (p.citizen_vision + 1)
+    count = np.int16 if max(seen_c, 2 * p.cop_vision * (p.cop_vision + 1)) < 2**15 else np.int32
+    cops_near = np.zeros(n_cells, dtype=count)
+    _paint_all(cops_near, cop_cells, p.citizen_vision, t.compiled())
+    actives_near = np.zeros(n_cells, dtype=count)  # everyone starts quiet
+    # every (cops, actives) a citizen can see: at most all cops, at most all citizens
+    cops = np.arange(min(seen_c, n_cops) + 1)[:, None]
+    actives = np.arange(1, min(seen_c, max(nc - 1, 0)) + 2)[None, :]
     return World(
-        params=p, rng=rng, torus=Torus.make(p.height, p.width, max(p.citizen_vision, p.cop_vision)),
-        n_citizens=nc, occupant=occupant, pos=pos,
+        params=p, rng=rng, torus=t, n_citizens=nc, occupant=occupant, pos=pos,
         hardship=rng.random(nc), risk_aversion=rng.random(nc),
         state=np.full(nc, QUIET, dtype=np.int8), sentence=np.zeros(nc, dtype=np.int64),
-        claim=np.zeros(n_cells, dtype=np.intp),
+        prob=estimated_arrest_probability(cops, actives, p.arrest_prob_constant,
+                                          p.ratio_rounding),
+        order=np.arange(pos.size, dtype=np.int32), grid=grid, cops_near=cops_near,
+        actives_near=actives_near,
+        actives_near_cop=(actives_near if p.cop_vision == p.citizen_vision
+                          else np.zeros(n_cells, dtype=count)),
+        compiled=(t.compiled(), t.sight(p.citizen_vision), t.sight(p.cop_vision)),
     )
 
 
