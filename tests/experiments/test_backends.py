@@ -134,3 +134,11 @@ def test_dask_workers_keep_the_default_allocator(dask_backend):
     got = dict(dask_backend.map(os.environ.get, [("MALLOC_TRIM_THRESHOLD_",)]))
     assert got == {0: None}
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
+
+
+def test_dask_workers_do_not_profile_themselves(dask_backend):
+    # the statistical profiler samples every worker's stack every 10 ms, CPU the runs need
+    import dask
+
+    got = dict(dask_backend.map(dask.config.get, [("distributed.worker.profile.enabled",)]))
+    assert got == {0: False}

@@ -30,7 +30,17 @@ SERIES = ("left", "on_duty", "power_share", "mean_effort", "mean_credibility")
 """The per-step columns an ensemble keeps of each run (besides `step` and `day`)."""
 
 BACKENDS = ("sequential", "processes", "dask")
-TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+LOCAL_CLUSTER = {
+    # Dask sets MALLOC_TRIM_THRESHOLD_ for its workers (and, doing so, in this process),
+    # which makes glibc map and unmap every large array: rout runs 5x slower
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # a worker samples its own stack every 10 ms and every process watches itself twice
+    # a second: on a laptop that CPU comes out of the runs, and nobody reads the profiles
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+"""Dask settings for the LocalCluster rout starts (a given scheduler keeps its own)."""
 
 ScenarioLike = str | Path | Scenario
 
@@ -113,9 +123,7 @@ def _dask_executor(workers: int | None, scheduler: str | None, retries: int
         client = Client(scheduler, timeout="10s")
         closing: list[Any] = [client]
     else:
-        # Dask sets MALLOC_TRIM_THRESHOLD_ for its workers (and, doing so, in this process),
-        # which makes glibc map and unmap every large array: rout runs 5x slower
-        with dask.config.set({TRIM: None}):
+        with dask.config.set(LOCAL_CLUSTER):
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
                                    threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
