@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from rout.console import err, fail, out
 from rout.scenario.loader import ScenarioError, builtin_scenarios, load_scenario, parse_value
 from rout.scenario.schema import RANKS
 
@@ -23,20 +22,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-if not out.is_terminal:
-    out.width = 120
-err = Console(stderr=True)
 
 KEY_EVENTS = ("fall", "promise_broken", "promise_kept", "reinforcement_failed", "pay_raise",
               "recall", "amnesty", "officers_fled", "mass_desertion")
-
-
-def fail(lines: list[str] | str) -> typer.Exit:
-    """Print readable error lines to stderr and return the exit with status 2."""
-    for line in [lines] if isinstance(lines, str) else lines:
-        err.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:

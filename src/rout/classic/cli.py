@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 import typer
 from matplotlib.figure import Figure
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from rout.classic import epstein as ep
 from rout.classic import granovetter as gr
 from rout.classic import kuran as ku
 from rout.classic import lanchester as la
+from rout.console import fail, out
 
 app = typer.Typer(
     help="The classic models rout builds on: Granovetter, Kuran, Epstein, Lanchester.",
@@ -24,20 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-if not out.is_terminal:
-    out.width = 120
-err = Console(stderr=True)
-
 PlotOption = Annotated[
     Path | None, typer.Option("--plot", help="Save a figure here (.png or .svg).")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print a one-line error and return the exit with status 2."""
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _check_plot(path: Path | None) -> None:
@@ -45,18 +33,18 @@ def _check_plot(path: Path | None) -> None:
     if path is None:
         return
     if path.suffix.lower() not in (".png", ".svg"):
-        raise _fail(f"--plot {path}: the file must end in .png or .svg")
+        raise fail(f"--plot {path}: the file must end in .png or .svg")
     if not path.parent.is_dir():
-        raise _fail(f"--plot {path}: no directory {path.parent}")
+        raise fail(f"--plot {path}: no directory {path.parent}")
 
 
 def _grid(start: float, stop: float, step: float, name: str) -> np.ndarray:
     """Inclusive grid start..stop by step, with a readable error for bad bounds."""
     if step <= 0 or stop < start:
-        raise _fail(f"{name}: need step > 0 and max >= min")
+        raise fail(f"{name}: need step > 0 and max >= min")
     n = int(np.floor((stop - start) / step + 1e-9)) + 1
     if n > 100_000:
-        raise _fail(f"{name}: {n} points is too many")
+        raise fail(f"{name}: {n} points is too many")
     return start + step * np.arange(n)
 
 
@@ -73,7 +61,7 @@ def _save(fig: Figure, path: Path) -> None:
     try:
         fig.savefig(path, dpi=120, bbox_inches="tight")
     except OSError as exc:
-        raise _fail(f"--plot {path}: {exc.strerror or exc}") from None
+        raise fail(f"--plot {path}: {exc.strerror or exc}") from None
     out.print(f"figure written to {path}")
 
 
@@ -141,7 +129,7 @@ def granovetter(
     """Riot size against the spread of normally distributed thresholds."""
     _check_plot(plot)
     if n < 1 or sd_min < 0:
-        raise _fail("--n must be >= 1 and --sd-min >= 0")
+        raise fail("--n must be >= 1 and --sd-min >= 0")
     sds = _grid(sd_min, sd_max, sd_step, "--sd-min/--sd-max/--sd-step")
     df = gr.sweep_sd(sds, n, mean, rng=seed, expected=seed is None)
     _table(df, f"Granovetter: {n} people, thresholds normal(mean {mean}, sd)", 2)
@@ -172,7 +160,7 @@ def kuran(
     """Public opposition as private opposition rises and falls back: the hysteresis loop."""
     _check_plot(plot)
     if n < 1 or sd < 0 or cost <= 0 or not 0 <= mean <= 1:
-        raise _fail("need --n >= 1, --sd >= 0, --cost > 0 and 0 <= --mean <= 1")
+        raise fail("need --n >= 1, --sd >= 0, --cost > 0 and 0 <= --mean <= 1")
     shifts = _grid(shift_min, shift_max, shift_step, "--shift-min/--shift-max/--shift-step")
     df = ku.sweep(ku.population(n, mean, sd, rng=seed), shifts, weight, cost)
     _table(df[["shift", "private", "rising", "falling"]],
@@ -210,7 +198,7 @@ def epstein(
     """Epstein's civil violence (Model I): quiescent, active and jailed over time."""
     _check_plot(plot)
     if steps < 1 or every < 0:
-        raise _fail("--steps must be >= 1 and --every >= 0")
+        raise fail("--steps must be >= 1 and --every >= 0")
     try:
         df = ep.run(
             steps, rng=seed, width=width, height=height, citizen_density=citizen_density,
@@ -220,7 +208,7 @@ def epstein(
             ratio_rounding=ratio_rounding,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     stride = every or max(1, steps // 20)
     _table(df.iloc[::stride].drop(columns="legitimacy"), "Epstein civil violence, Model I")
     citizens = int(df.iloc[0][["quiescent", "active", "jailed"]].sum())
@@ -245,11 +233,11 @@ def lanchester(
     """A fight to the finish: closed form, solve_ivp and the engine's stepping side by side."""
     _check_plot(plot)
     if law not in ("square", "linear"):
-        raise _fail(f"--law must be square or linear, got {law!r}")
+        raise fail(f"--law must be square or linear, got {law!r}")
     if min(a0, b0) <= 0 or min(alpha, beta) <= 0 or dt <= 0 or t_end <= 0:
-        raise _fail("strengths, alpha, beta, dt and t-end must all be > 0")
+        raise fail("strengths, alpha, beta, dt and t-end must all be > 0")
     if t_end / dt > 5e6:
-        raise _fail("t-end / dt is above 5,000,000 steps; raise --dt")
+        raise fail("t-end / dt is above 5,000,000 steps; raise --dt")
     ode = la.solve(a0, b0, alpha, beta, t_end, law)  # type: ignore[arg-type]
     euler = la.simulate(a0, b0, alpha, beta, float(ode["t"].iloc[-1]), dt, law)  # type: ignore[arg-type]
     if law == "square":

@@ -19,6 +19,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from rout.console import err, fail, out
 from rout.experiments.backend import BACKENDS, outcome_names
 from rout.experiments.store import StoreError
 from rout.scenario.loader import ScenarioError, load_scenario, parse_value
@@ -43,18 +44,10 @@ Params = Annotated[list[str] | None, typer.Option(
     "--param", help="A parameter and its range: KEY=LOW:HIGH (repeatable).")]
 
 
-def _cli() -> Any:
-    import rout.cli
-
-    return rout.cli
-
-
-def _fail(lines: list[str] | str) -> typer.Exit:
-    return _cli().fail(lines)
-
-
 def _overrides(sets: list[str] | None, days: float | None) -> dict[str, Any]:
-    over = _cli().parse_sets(sets)
+    from rout.cli import parse_sets
+
+    over = parse_sets(sets)
     if days is not None:
         over["days"] = days
     return over
@@ -65,29 +58,29 @@ def _load(scenario: str, overrides: dict[str, Any]) -> Any:
     try:
         return load_scenario(scenario, overrides)
     except ScenarioError as exc:
-        raise _fail(str(exc).splitlines()) from None
+        raise fail(str(exc).splitlines()) from None
 
 
 def _backend(workers: int | None, backend: str | None, scheduler: str | None) -> str:
     if backend is not None and backend not in BACKENDS:
-        raise _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        raise fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if scheduler is not None:
         if backend not in (None, "dask"):
-            raise _fail(f"--scheduler needs the dask backend, not {backend!r}")
+            raise fail(f"--scheduler needs the dask backend, not {backend!r}")
         return "dask"
     return backend or ("processes" if workers and workers > 1 else "sequential")
 
 
 def _format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
     if value not in allowed:
-        raise _fail(f"--format must be {' or '.join(allowed)}, got {value!r}")
+        raise fail(f"--format must be {' or '.join(allowed)}, got {value!r}")
     return value
 
 
 def _number(text: str, what: str) -> float:
     value = parse_value(text)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(f"{what}: {text!r} is not a number")
+        raise fail(f"{what}: {text!r} is not a number")
     return value
 
 
@@ -98,10 +91,10 @@ def parse_bounds(items: list[str] | None, option: str) -> dict[str, tuple[float,
         key, sep, rng = item.partition("=")
         low, colon, high = rng.partition(":")
         if not sep or not colon or not key.strip():
-            raise _fail(f"{option} {item!r}: expected KEY=LOW:HIGH")
+            raise fail(f"{option} {item!r}: expected KEY=LOW:HIGH")
         lo, hi = _number(low, f"{option} {key}"), _number(high, f"{option} {key}")
         if not lo < hi:
-            raise _fail(f"{option} {key}: LOW must be below HIGH, got {low}:{high}")
+            raise fail(f"{option} {key}: LOW must be below HIGH, got {low}:{high}")
         bounds[key.strip()] = (lo, hi)
     return bounds
 
@@ -113,7 +106,7 @@ def parse_grid(items: list[str] | None) -> dict[str, list[Any]]:
         key, sep, rest = item.partition("=")
         vals = [parse_value(v) for v in rest.split(",") if v.strip()]
         if not sep or not key.strip() or not vals:
-            raise _fail(f"--grid {item!r}: expected KEY=V1,V2,...")
+            raise fail(f"--grid {item!r}: expected KEY=V1,V2,...")
         values[key.strip()] = vals
     return values
 
@@ -135,7 +128,6 @@ def _check_bounds(scenario: str, overrides: dict[str, Any],
 @contextmanager
 def _bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
     """A Rich progress bar over the whole experiment, on stderr; yields `advance(k)`."""
-    err = _cli().err
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} runs"), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -150,12 +142,12 @@ def _running(out: Path | None) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         where = f"; finished runs are in {out}: add --resume to finish" if out else ""
-        _cli().err.print(f"interrupted{where}")
+        err.print(f"interrupted{where}")
         raise typer.Exit(130) from None
     except (StoreError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:  # e.g. no Dask scheduler at --scheduler, a full disk
-        raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
 def _cell(value: Any) -> str:
@@ -215,7 +207,6 @@ def ensemble(
     if fmt == "json":
         _json({"events": ens.events, "bands": ens.bands})
         return
-    out = _cli().out
     out.print(f"[bold]{sc.name}[/bold]: {runs} runs, {sc.army.strength:,} soldiers, "
               f"root seed {seed}; runs stored in [bold]{out_dir}[/bold]")
     ev = ens.events.rename(columns={"p05": "5%", "p95": "95%"})
@@ -259,7 +250,7 @@ def sweep(
 
     fmt = _format(format_)
     if bool(grid_) == bool(lhs_):
-        raise _fail("give either --grid KEY=V1,V2,... or --lhs KEY=LOW:HIGH, not both")
+        raise fail("give either --grid KEY=V1,V2,... or --lhs KEY=LOW:HIGH, not both")
     over = _overrides(set_, days)
     sc = _load(scenario, over)
     values = parse_grid(grid_)
@@ -283,7 +274,7 @@ def sweep(
         _json({"points": summary})
         return
     shown = [c for c in summary if not c.startswith("fall:") or summary[c].notna().any()]
-    _cli().out.print(_table(summary[shown], f"{sc.name}: median over {runs_per_point} run(s) "
+    out.print(_table(summary[shown], f"{sc.name}: median over {runs_per_point} run(s) "
                                             f"per point; runs stored in {out_dir}"))
 
 
@@ -301,15 +292,15 @@ def query(
     try:
         frame = Experiment(directory).sql(sql)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except duckdb.Error as exc:
-        raise _fail(f"query: {str(exc).splitlines()[0]}") from None
+        raise fail(f"query: {str(exc).splitlines()[0]}") from None
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
         sys.stdout.write(json.dumps(_records(frame), default=str) + "\n")
     else:
-        _cli().out.print(_table(frame))
+        out.print(_table(frame))
 
 
 def sensitivity(
@@ -335,19 +326,19 @@ def sensitivity(
 
     fmt = _format(format_)
     if method not in METHODS:
-        raise _fail(f"--method must be sobol or morris, got {method!r}")
+        raise fail(f"--method must be sobol or morris, got {method!r}")
     if method == "sobol" and n & (n - 1):
-        raise _fail(f"--n must be a power of 2 for sobol, got {n}")
+        raise fail(f"--n must be a power of 2 for sobol, got {n}")
     if resume and out_dir is None:
-        raise _fail("--resume needs --out")
+        raise fail("--resume needs --out")
     over = _overrides(set_, days)
     sc = _load(scenario, over)
     bounds = parse_bounds(param, "--param")
     if not bounds:
-        raise _fail("give at least one --param KEY=LOW:HIGH")
+        raise fail("give at least one --param KEY=LOW:HIGH")
     known = outcome_names(sc)
     if outcome not in known:
-        raise _fail(f"--outcome {outcome!r}: unknown; outcomes are {', '.join(known)}")
+        raise fail(f"--outcome {outcome!r}: unknown; outcomes are {', '.join(known)}")
     _check_bounds(scenario, over, bounds)
     d = len(bounds)
     total = n * (d + 2 if method == "sobol" else d + 1) * runs_per_point
@@ -374,7 +365,7 @@ def sensitivity(
             "mu*": [f"{s:.4g} ± {c:.2g}" for s, c in zip(ix["mu_star"], ix["mu_star_conf"],
                                                           strict=True)],
             "sigma": [f"{s:.4g}" for s in ix["sigma"]]})
-    _cli().out.print(_table(shown, f"Sensitivity of {outcome} ({method}, {total} runs; "
+    out.print(_table(shown, f"Sensitivity of {outcome} ({method}, {total} runs; "
                                    "± 95% confidence)"))
 
 
@@ -404,26 +395,26 @@ def calibrate(
 
     fmt = _format(format_)
     if method not in METHODS:
-        raise _fail(f"--method must be abc or optimize, got {method!r}")
+        raise fail(f"--method must be abc or optimize, got {method!r}")
     if store is not None and method != "abc":
-        raise _fail("--store works with --method abc only")
+        raise fail("--store works with --method abc only")
     if resume and store is None:
-        raise _fail("--resume needs --store")
+        raise fail("--resume needs --store")
     over = _overrides(set_, days)
     sc = _load(scenario, over)
     bounds = parse_bounds(param, "--param")
     if not bounds:
-        raise _fail("give at least one --param KEY=LOW:HIGH")
+        raise fail("give at least one --param KEY=LOW:HIGH")
     known = outcome_names(sc)
     targets: dict[str, float] = {}
     for item in target or []:
         name, sep, value = item.partition("=")
         if not sep or name not in known:
-            raise _fail(f"--target {item!r}: expected OUTCOME=VALUE with OUTCOME one of "
+            raise fail(f"--target {item!r}: expected OUTCOME=VALUE with OUTCOME one of "
                         f"{', '.join(known)}")
         targets[name] = _number(value, f"--target {name}")
     if not targets and not sc.observed:
-        raise _fail(f"{scenario}: no observed block to fit; give --target OUTCOME=VALUE")
+        raise fail(f"{scenario}: no observed block to fit; give --target OUTCOME=VALUE")
     _check_bounds(scenario, over, bounds)
     kind = _backend(workers, backend, scheduler)
     with _running(store), _bar(points * runs_per_point, f"{sc.name} {method}") as advance:
@@ -446,7 +437,6 @@ def calibrate(
         _json({"method": method, "distance": cal.distance, "best": cal.best, "fit": cal.fit,
                "posterior": cal.posterior})
         return
-    out = _cli().out
     label = (f"posterior median of {len(cal.posterior)} accepted of {points} points"
              if method == "abc" else f"best of {len(cal.samples)} points")
     out.print(_table(fit, f"Calibration of {sc.name} ({method}): {label}"))

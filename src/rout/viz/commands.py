@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from rout.console import err, fail, out
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario value: KEY=VALUE (repeatable)."),
@@ -32,7 +34,7 @@ def report(
     """Write one self-contained HTML report: timeline, plots, map, drivers, stories."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from rout.cli import err, fail, out, parse_sets
+    from rout.cli import parse_sets
     from rout.scenario.loader import ScenarioError, load_scenario
     from rout.viz.report import simulate_seeds, write
 
@@ -66,8 +68,6 @@ def serve(
                                          help="Worker processes for the ensembles.")] = 2,
 ) -> None:
     """Open the dashboard: levers, an ensemble of runs, the map through time."""
-    from rout.cli import err, fail
-
     try:
         from rout.web.app import serve as run_server
     except ImportError as exc:
