@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 
 @dataclass
@@ -27,11 +28,10 @@ def promise_level(promises: list[ActivePromise], n_places: int) -> np.ndarray:
     return level
 
 
-def expected_backup(
-    credibility: np.ndarray, place_level: np.ndarray, soldier_place: np.ndarray
-) -> np.ndarray:
-    """B = credibility x promised level at the soldier's place."""
-    return credibility * place_level[soldier_place]
+@njit(cache=True)
+def expected_backup(credibility: np.float32, level: np.float32) -> np.float32:
+    """B = credibility x the strongest promise in force at the soldier's place."""
+    return credibility * level
 
 
 def settle(credibility: np.ndarray, informed: np.ndarray, kept: bool, gain: float, loss: float):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from rout.model.credibility import expected_backup
 from rout.model.danger import soldier_danger
 from rout.model.enforcement import net_risk
 from rout.model.information import collapse as perceived_collapse
@@ -39,7 +40,8 @@ def _wish(c_unit, d_unit, level, arrest, friend_gone, inv_degree, news, credibil
           w_danger, w_collapse, w_friends, w_news, discount, calm):
     """One soldier's C, D, N, W and W - T - N (W's grievance and loyalty part is static)."""
     c = perceived_collapse(c_unit, friend_gone, inv_degree, news, w_friends, w_news)
-    d = soldier_danger(d_unit, danger_weight, credibility * level, discount, calm)
+    d = soldier_danger(d_unit, danger_weight, expected_backup(credibility, level), discount,
+                       calm)
     n = net_risk(exposure, arrest, amnesty)
     wish = w_danger * d + static_wish + w_collapse * c
     return c, d, n, wish, wish - threshold - n

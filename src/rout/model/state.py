@@ -100,14 +100,6 @@ class Army:
     def n_units(self) -> int:
         return self.unit_place.size
 
-    def spread(self, per_unit: np.ndarray) -> np.ndarray:
-        """A per-unit value for every soldier of the unit.
-
-        Units are contiguous, so this is a repeat, many times faster than
-        indexing with `unit`.
-        """
-        return np.repeat(per_unit, self.unit_end - self.unit_start)
-
 
 def rank_table(scenario: Scenario, attr: str) -> np.ndarray:
     """A rank attribute as a float32 lookup table indexed by rank code (0 where absent)."""
