@@ -30,7 +30,7 @@ def stories(first_seed: int = SEED) -> str:
     from the first seed whose run shows all three."""
     for seed in range(first_seed, first_seed + 20):
         run = rout.simulate("syria-2024", seed=seed)
-        told = {int(i): run.story(int(i)) for i in run.engine.track}
+        told = {int(i): run.story(int(i)) for i in run.tracked_ids}
         found = {}
         for title, rank, mark, _ in ARCHETYPES:
             hits = [(i, text) for i, text in told.items()

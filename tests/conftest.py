@@ -17,4 +17,4 @@ def mean_over_seeds(fn, overrides: dict, seeds=SEEDS, scenario: str = "garrison"
 
 def left_area(run) -> float:
     """Mean share of the army gone over the run: larger when the collapse comes earlier."""
-    return float(run.series["left"].mean() / run.engine.army.n)
+    return float(run.series["left"].mean() / run.n_soldiers)

@@ -7,7 +7,8 @@ import numpy as np
 import rout
 from conftest import left_area, mean_over_seeds
 from rout.model.engine import Engine
-from rout.model.state import ABSENT, FLED, JAILED, ON_DUTY, ON_LEAVE, VISIBLE
+from rout.model.registry import ABSENT, FLED, JAILED, ON_DUTY, ON_LEAVE
+from rout.model.state import VISIBLE
 from rout.scenario.loader import load_scenario
 
 
@@ -57,17 +58,19 @@ def test_a_kept_promise_makes_the_next_one_believed_and_delays_desertion():
 
 def _unit_gone_after(seed: int, flee: bool, hours: int = 12) -> float:
     """Share of a few units gone some hours after their officers are made to flee (or not)."""
-    sc = load_scenario("garrison", {"events": [], "mechanisms.leave": False})
+    threat = [{"day": 0.0, "kind": "threat", "places": ["Town", "Rear"], "level": 0.3}]
+    sc = load_scenario("garrison", {"events": threat, "mechanisms.leave": False})
     eng = Engine(sc, np.random.default_rng(seed))
-    a = eng.army
+    w = eng.world
+    a = w.army
     units = np.arange(0, a.n_units, 3)
     if flee:
-        officers = eng.members(units)
-        officers = officers[eng.enforcer[a.rank[officers]] & (a.state[officers] == ON_DUTY)]
-        eng._move(officers, FLED)
+        officers = w.members(units)
+        officers = officers[w.enforcer[a.rank[officers]] & (a.state[officers] == ON_DUTY)]
+        w.move(officers, FLED)
     eng.run_for(hours)
-    members = eng.members(units)
-    non_officers = members[~eng.enforcer[a.rank[members]]]
+    members = w.members(units)
+    non_officers = members[~w.enforcer[a.rank[members]]]
     return float(VISIBLE[a.state[non_officers]].mean())
 
 
@@ -94,14 +97,14 @@ def test_recall_brings_back_only_those_below_threshold():
     eng = Engine(sc, np.random.default_rng(4))
     recall_hour = int(next(e.day for e in sc.events if e.kind == "recall") * 24)
     eng.run_until(recall_hour)
-    away = np.flatnonzero(eng.army.state == ON_LEAVE)
+    away = np.flatnonzero(eng.world.army.state == ON_LEAVE)
     eng.step()
-    state = eng.army.state[away]
+    state = eng.world.army.state[away]
     # a refuser may be fetched by the police in the same hour
     back, refused = away[state == ON_DUTY], away[np.isin(state, [ABSENT, JAILED])]
     assert back.size > 0 and refused.size > 0
     assert back.size + refused.size == away.size
-    asked, net_wish = eng.last_recall  # also those who bought leave in the same hour
+    asked, net_wish = eng.world.last_recall  # also those who bought leave in the same hour
     assert np.isin(away, asked).all()
     assert (net_wish[np.isin(asked, back)] < 0).all()
     assert (net_wish[np.isin(asked, refused)] >= 0).all()
@@ -115,8 +118,68 @@ def test_amnesty_hastens_collapse():
     assert with_ > without
 
 
-def test_each_mechanism_switches_off_and_changes_the_run():
-    base = rout.simulate("garrison", seed=5).series["left"].to_numpy()
-    for mech in ("grievance", "information", "danger", "enforcement", "officers"):
-        off = rout.simulate("garrison", seed=5, overrides={f"mechanisms.{mech}": False})
-        assert not np.array_equal(off.series["left"].to_numpy(), base), mech
+def _off(mech: str, scenario: str = "garrison", days: float | None = None, **over):
+    return rout.simulate(scenario, seed=5, days=days,
+                         overrides={f"mechanisms.{mech}": False, **over})
+
+
+def _acts(run) -> set[str]:
+    return set(run.departures["action"].astype(str))
+
+
+def _kinds(run) -> set[str]:
+    return set(run.events["kind"])
+
+
+def _zero_term(term: str):
+    def check(run) -> bool:
+        d = run.departures
+        return len(d) > 0 and (d[term] == 0).all()
+    return check
+
+
+# each switch, and what the model says happens when it is off (docs/ODD.md, section 7)
+SWITCHED_OFF = {
+    "economy": ({"events": [{"day": 0.5, "kind": "pay_raise", "percent": 50}]},
+                lambda r: "pay_raise" not in _kinds(r)),
+    "grievance": (dict(), _zero_term("grievance")),
+    "information": (dict(), _zero_term("collapse")),
+    "credibility": (dict(), lambda r: not {"promise", "promise_broken"} & _kinds(r)
+                    and r.series["mean_credibility"].nunique() == 1),
+    "danger": (dict(), lambda r: _zero_term("danger")(r) and (r.places["danger"] == 0).all()),
+    "enforcement": (dict(), lambda r: _zero_term("enforcement")(r)
+                    and "caught_leaving" not in _acts(r)),
+    "leave": (dict(), lambda r: "bought_leave" not in _acts(r)),
+    "recall": (dict(), lambda r: "ignored_recall" not in _acts(r) and "recall" not in _kinds(r)),
+    "checkpoints": ({"mechanisms.recall": False},
+                    lambda r: r.series["jailed"].iloc[-1] == (r.departures["action"]
+                                                              == "caught_leaving").sum()),
+    "officers": (dict(), lambda r: "fled" not in _acts(r) and r.series["fled"].max() == 0),
+    "amnesty": ({"events": [{"day": 0.5, "kind": "amnesty", "level": 1.0}]},
+                lambda r: "amnesty" not in _kinds(r)),
+}
+
+
+def test_each_switch_does_what_the_model_says_when_off():
+    for mech, (over, holds) in SWITCHED_OFF.items():
+        base = rout.simulate("garrison", seed=5, overrides=over)
+        assert not holds(base), f"{mech}: already true when on"
+        assert holds(_off(mech, **over)), mech
+
+
+def test_war_switches_do_what_the_model_says_when_off():
+    on = rout.simulate("syria-2024", seed=5, days=4)
+    assert "fall" in _kinds(on)
+    # without combat a force never takes a defended place: it only occupies abandoned ones
+    falls = _off("combat", "syria-2024", days=4).events.query("kind == 'fall'")
+    assert falls["detail"].str.startswith("abandoned").all()
+    assert not on.events.query("kind == 'fall'")["detail"].str.startswith("abandoned").all()
+    still = _off("movement", "syria-2024", days=4).forces
+    first = still.groupby("force")[["lat", "lon"]].transform("first")
+    assert (still[["lat", "lon"]] == first).all().all()
+    calm = Engine(load_scenario("syria-2024", {"mechanisms.backers": False, "days": 1}), 5)
+    backed = Engine(load_scenario("syria-2024", {"days": 1}), 5)
+    calm.run()
+    backed.run()
+    assert calm.world.air == 0 and calm.world.backing == 0
+    assert backed.world.air > 0 and backed.world.backing > 0

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rout
-from rout.model.state import STATES
+from rout.model.registry import STATE_NAMES as STATES
+from rout.model.registry import VISIBLE
 from rout.scenario.schema import MECHANISMS
 
 overrides = st.fixed_dictionaries(
@@ -39,10 +40,10 @@ def test_states_conserve_the_population_and_nothing_is_nan(name, over, seed):
     assert not s.select_dtypes("number").isna().any().any()
     assert ((s["mean_effort"] >= 0) & (s["mean_effort"] <= 1)).all()
     # the running tallies agree with a recount of the final state
-    a = run.engine.army
+    a = run.engine.world.army
     assert np.array_equal(np.bincount(a.state, minlength=len(STATES)),
                           s[list(STATES)].iloc[-1].to_numpy())
-    visible = np.isin(a.state, [2, 3, 4, 5])
+    visible = np.isin(a.state, VISIBLE)
     assert np.array_equal(np.bincount(a.unit, weights=visible, minlength=a.n_units),
                           a.unit_gone)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import typer.main
+import yaml
 from typer.testing import CliRunner
 
 from rout.cli import app
-from rout.model.state import STATES
+from rout.model.registry import STATE_NAMES as STATES
 
 GARRISON_STRENGTH = 3000
 GARRISON_STEPS = 6 * 24
@@ -169,3 +172,65 @@ def test_syria_half_day() -> None:
     assert s["steps"] == 12
     assert sum(s["final_counts"].values()) == s["soldiers"] == 130_000
     assert {row["place"] for row in s["timeline"]} >= {"Aleppo", "Damascus"}
+
+
+def test_scenarios_show_prints_yaml_that_validates(tmp_path: Path) -> None:
+    code, stdout, stderr = invoke("scenarios", "--show", "garrison")
+    assert code == 0, stderr
+    raw = yaml.safe_load(stdout)
+    assert raw["name"] == "garrison" and raw["army"]["strength"] == GARRISON_STRENGTH
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(stdout)
+    code, stdout, stderr = invoke("validate", str(mine))
+    assert code == 0, stderr
+    assert f"{mine}: valid (3,000 soldiers, 2 places" in " ".join(stdout.split())
+
+
+def test_scenarios_show_refuses_an_unknown_name_in_one_line() -> None:
+    code, stdout, stderr = invoke("scenarios", "--show", "atlantis")
+    assert code == 2 and stdout == ""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "no such built-in scenario" in lines[0] and "garrison" in lines[0]
+
+
+def test_validate_counts_one_event_in_the_singular(tmp_path: Path) -> None:
+    raw = yaml.safe_load(invoke("scenarios", "--show", "garrison")[1])
+    raw["events"] = raw["events"][:1]
+    one = tmp_path / "one.yaml"
+    one.write_text(yaml.safe_dump(raw))
+    code, stdout, stderr = invoke("validate", str(one))
+    assert code == 0, stderr
+    assert " 1 event)" in " ".join(stdout.split())
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()):
+    """(path, command) of every command below a group of the Typer app, as Click sees it."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_flags_show_as_flags_in_sweep_help() -> None:
+    code, stdout, _ = invoke("sweep", "--help")
+    assert code == 0
+    assert re.search(r"^\s*--resume\s{2,}Finish an interrupted", stdout, re.MULTILINE), stdout
+    assert "<bool>" not in stdout
+
+
+def test_every_option_of_every_command_has_a_description() -> None:
+    commands = dict(_commands(typer.main.get_command(app)))
+    assert ("classic", "epstein") in commands and ("sweep",) in commands
+    for path, command in commands.items():
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, f"rout {' '.join(path)} {param.opts[0]} has no description"
+        code, stdout, _ = invoke(*path, "--help")
+        assert code == 0 and "<bool>" not in stdout, (path, stdout)
+
+
+def test_no_option_says_seeds() -> None:
+    for path, command in _commands(typer.main.get_command(app)):
+        names = [opt for param in command.params for opt in param.opts]
+        assert "--seeds" not in names, path

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 import rout
-from rout.model.state import ABSENT, JAILED, ON_LEAVE
 
 
 @pytest.fixture(scope="module")
 def run():
-    track = [{"rank": "conscript", "place": "Town", "count": 300}]
+    track = [{"rank": "conscript", "place": "Town", "count": 300},
+             {"rank": "officer", "count": 200}]
     return rout.simulate("garrison", seed=7, overrides={"track": track})
 
 
@@ -49,11 +49,18 @@ def test_an_officer_with_savings_buys_leave(run):
     d = run.departures
     bought = d[(d["action"] == "bought_leave") & (d["rank"] == "officer")]
     assert len(bought) > 0
-    a = run.engine.army
-    ids = bought["soldier"].to_numpy()
-    # he paid the bribe out of his savings and was then on leave, not deserting
-    assert (a.savings[ids] >= 0).all()
-    assert np.isin(a.state[ids], [ON_LEAVE, ABSENT, JAILED] + list(range(3, 9))).all()
+    # a tracked officer who bought leave paid the price out of his savings in that hour
+    # and was then on leave, not deserting
+    price = run.bribe_price
+    t = run.tracked.set_index(["soldier", "step"])
+    tracked = bought[bought["soldier"].isin(run.tracked_ids)]
+    assert len(tracked) > 0
+    for row in tracked.itertuples():
+        step = int(round(row.t_hours / run.scenario.step_hours))
+        before, after = t.loc[(row.soldier, step - 1)], t.loc[(row.soldier, step)]
+        assert before["savings"] >= price
+        assert before["savings"] - after["savings"] == pytest.approx(price)
+        assert after["state"] == "on_leave"
     buyers_rate = len(bought) / max((d["rank"] == "officer").sum(), 1)
     conscripts = d[d["rank"] == "conscript"]
     conscript_rate = (conscripts["action"] == "bought_leave").mean()

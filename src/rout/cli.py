@@ -1,100 +1,112 @@
-"""The `rout` command: run scenarios, check them, and read what happened."""
+"""The `rout` command: run scenarios, check them, and read what happened.
+
+Heavy modules (the model, pandas, the experiments) are imported inside the
+commands, so `rout --help` answers at once.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from rout.console import err, fail, out
-from rout.scenario.loader import ScenarioError, builtin_scenarios, load_scenario, parse_value
-from rout.scenario.schema import RANKS
-
-app = typer.Typer(
-    help="rout: simulate how armies hold together under attack, and how they fall apart.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from rout.console import (
+    App,
+    DaysOption,
+    FormatOption,
+    RunsOption,
+    ScenarioArg,
+    SeedOption,
+    SetOption,
+    check_format,
+    fail,
+    load,
+    out,
+    out_folder,
+    parse_sets,
+    progress,
+    shown,
 )
 
-KEY_EVENTS = ("fall", "promise_broken", "promise_kept", "reinforcement_failed", "pay_raise",
-              "recall", "amnesty", "officers_fled", "mass_desertion")
+if TYPE_CHECKING:
+    from rout.model.results import Run
+
+app = App(help="rout: simulate how armies hold together under attack, and how they fall apart.")
 
 
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """--set KEY=VALUE pairs as a dict of overrides."""
-    overrides: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise fail(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key.strip()] = parse_value(value)
-    return overrides
+def _print_version(value: bool) -> None:
+    if value:
+        from rout import __version__
+
+        sys.stdout.write(f"rout {__version__}\n")
+        raise typer.Exit()
 
 
-def checked(scenario: str, overrides: dict[str, Any], format_: str = "table"):
-    """The scenario with its overrides, or a readable exit-2 error (bad format included)."""
-    if format_ not in ("table", "json"):
-        raise fail(f"--format must be table or json, got {format_!r}")
-    try:
-        return load_scenario(scenario, overrides)
-    except ScenarioError as exc:
-        raise fail(str(exc).splitlines()) from None
-
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario value: KEY=VALUE (repeatable)."),
-]
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print rout's version and exit."),
+    ] = False,
+) -> None:
+    """rout: simulate how armies hold together under attack, and how they fall apart."""
 
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")] = "syria-2024",
-    seed: Annotated[int, typer.Option(help="Seed of the run's random generator.")] = 1,
+    scenario: ScenarioArg = "syria-2024",
+    seed: SeedOption = 1,
     set_: SetOption = None,
-    days: Annotated[float | None, typer.Option(min=0.01, help="Horizon in days.")] = None,
+    days: DaysOption = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write Parquet + JSON here.")
     ] = None,
-    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    format_: FormatOption = "table",
 ) -> None:
     """Run a scenario once and report what happened."""
-    from rout.run import simulate
+    import numpy as np
 
-    overrides = parse_sets(set_)
-    sc = checked(scenario, {**overrides, **({"days": days} if days else {})}, format_)
+    from rout.model.results import simulate
+
+    check_format(format_)
+    sc = load(scenario, parse_sets(set_, days))
+    if out_dir is not None:  # checked and made now, not after the run
+        out_folder(out_dir)
     steps = int(np.ceil(sc.days * 24 / sc.step_hours))
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"{sc.name}, {sc.army.strength:,} soldiers", total=steps)
-        result = simulate(sc, seed=seed, progress=lambda k: bar.advance(task, k))
+    with progress(steps, f"{shown(sc.name)}, {sc.army.strength:,} soldiers",
+                  "steps") as advance:
+        result = simulate(sc, seed=seed, progress=advance)
     summary = result.summary()
     if out_dir is not None:
-        result.save(out_dir)
+        try:
+            result.save(out_dir)
+        except OSError as exc:
+            raise fail(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
     if format_ == "json":
         sys.stdout.write(json.dumps(summary, default=str) + "\n")
         return
     show_run(result, summary)
     if out_dir is not None:
-        out.print(f"results written to [bold]{out_dir}[/bold]")
+        out.print(f"results written to [bold]{shown(out_dir)}[/bold]")
 
 
-def show_run(result, summary: dict[str, Any]) -> None:
+def show_run(result: Run, summary: dict[str, Any]) -> None:
     """The readable report of one run in the terminal."""
-    from rout.run import date_of
+    import numpy as np
+    from rich.table import Table
+
+    from rout.model.registry import ACTIONS
+    from rout.model.results import date_of
 
     sc = result.scenario
     out.print(
-        f"[bold]{sc.name}[/bold]: {summary['soldiers']:,} soldiers, {summary['steps']} steps of "
-        f"{sc.step_hours:g} h, seed {summary['seed']}, {summary['wall_seconds']:.2f} s"
+        f"[bold]{shown(sc.name)}[/bold]: {summary['soldiers']:,} soldiers, "
+        f"{summary['steps']} steps of {sc.step_hours:g} h, seed {summary['seed']}, "
+        f"{summary['wall_seconds']:.2f} s"
     )
     counts = Table(title="Where the soldiers ended", show_edge=False)
     counts.add_column("state")
@@ -107,25 +119,18 @@ def show_run(result, summary: dict[str, Any]) -> None:
 
     dep = result.departures
     if len(dep):
-        table = Table(title="Who left (share, median day of first departure) and how",
-                      show_edge=False)
-        for col in ("by", "who", "soldiers", "left", "day", "deserted", "fled",
-                    "bought leave", "ignored recall"):
+        table = Table(title="Who ever left, when, and how (soldiers, each counted once per "
+                            "way he left)", show_edge=False)
+        for col in ("by", "who", "soldiers", "ever left", "day", *(a.label for a in ACTIONS)):
             table.add_column(col, justify="left" if col in ("by", "who") else "right")
-        sizes = {"rank": result.engine.army.rank, "group": result.engine.army.group}
-        labels = {"rank": list(RANKS), "group": result.groups_}
         for dim in ("rank", "group"):
-            for code, name in enumerate(labels[dim]):
-                total = int((sizes[dim] == code).sum())
-                if total == 0:
-                    continue
+            for name, total in result.sizes(dim).items():
                 rows = dep[dep[dim] == name]
                 first = rows.drop_duplicates("soldier")
-                acts = rows["action"].value_counts()
-                table.add_row(dim, name, f"{total:,}", f"{len(first) / total:.1%}",
+                ways = rows.drop_duplicates(["soldier", "action"])["action"].value_counts()
+                table.add_row(dim, shown(name), f"{total:,}", f"{len(first) / total:.1%}",
                               f"{first['day'].median():.1f}" if len(first) else "-",
-                              *(f"{int(acts.get(a, 0)):,}" for a in
-                                ("deserted", "fled", "bought_leave", "ignored_recall")))
+                              *(f"{int(ways.get(a.name, 0)):,}" for a in ACTIONS))
         out.print(table)
 
     tl = result.timeline()
@@ -133,94 +138,113 @@ def show_run(result, summary: dict[str, Any]) -> None:
         table = Table(title="Timeline: simulated against the record", show_edge=False)
         for col in ("place", "observed", "simulated", "error (days)"):
             table.add_column(col, justify="left" if col == "place" else "right")
+
+        def fmt(day: float) -> str:
+            if not np.isfinite(day):
+                return "held"
+            d = date_of(sc, day)
+            return f"day {day:.1f}" + (f" ({d:%d %b})" if d else "")
+
         for row in tl.itertuples():
-            def fmt(day: float) -> str:
-                if not np.isfinite(day):
-                    return "held"
-                d = date_of(sc, day)
-                return f"day {day:.1f}" + (f" ({d:%d %b})" if d else "")
-            table.add_row(row.place, fmt(row.observed), fmt(row.simulated),
+            table.add_row(shown(row.place), fmt(row.observed), fmt(row.simulated),
                           f"{row.error_days:+.1f}" if np.isfinite(row.error_days) else "-")
         out.print(table)
 
     ev = result.events
     if len(ev):
-        key = ev[ev["kind"].isin(KEY_EVENTS)]
         table = Table(title="Events", show_edge=False)
         for col in ("day", "event", "place", "detail"):
             table.add_column(col, justify="right" if col == "day" else "left")
-        for row in key.itertuples():
+        for row in ev.itertuples():
             place = row.place if isinstance(row.place, str) else ""
-            table.add_row(f"{row.day:.2f}", row.kind, place, row.detail)
+            table.add_row(f"{row.day:.2f}", row.kind, shown(place), shown(row.detail))
         out.print(table)
 
 
 @app.command()
 def explain(
-    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")] = "syria-2024",
-    seeds: Annotated[int, typer.Option(min=1, max=1000, help="Seeds per case.")] = 5,
+    scenario: ScenarioArg = "syria-2024",
+    runs: RunsOption = 5,
+    seed: SeedOption = 1,
     set_: SetOption = None,
     workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes.")] = 1,
-    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    format_: FormatOption = "table",
 ) -> None:
-    """Switch each mechanism off in turn and show how many days it moved each fall."""
-    from rout.explain import ablation
-    from rout.scenario.schema import MECHANISMS
+    """Switch each mechanism off in turn and show how many days it moved each outcome."""
+    import numpy as np
+    from rich.table import Table
 
+    from rout.explain import BASELINE, ablation
+    from rout.model.schedule import switches
+
+    check_format(format_)
     overrides = parse_sets(set_)
-    checked(scenario, overrides, format_)
-    total = (len(MECHANISMS) + 1) * seeds
-    with Progress(TextColumn("[bold]ablation"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} runs"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
-        task = bar.add_task("runs", total=total)
-        table_ = ablation(scenario, seeds, MECHANISMS, overrides, workers,
-                          progress=lambda k: bar.advance(task, k))
+    load(scenario, overrides)
+    total = (len(switches()) + 1) * runs
+    with progress(total, "ablation") as advance:
+        table_ = ablation(scenario, runs, None, overrides, seed,
+                          "processes" if workers > 1 else "sequential", workers,
+                          progress=advance)
     if format_ == "json":
         sys.stdout.write(table_.to_json(orient="records") + "\n")
         return
-    places = list(dict.fromkeys(table_["place"]))
-    table = Table(title=f"Days each mechanism moved each outcome (median of {seeds} seeds): "
-                        "+ it hastened it, - it delayed it", show_edge=False)
+    outcomes = list(dict.fromkeys(table_["outcome"]))
+    table = Table(title=f"Days each mechanism moved each outcome (medians over {runs} runs; "
+                        "+ it hastened it, - it delayed it; held: fell in fewer than half "
+                        "the runs)", show_edge=False)
     table.add_column("switched off")
-    for p in places:
-        table.add_column(p, justify="right")
+    for o in outcomes:
+        table.add_column(shown(o.replace("quarter_power_day", "power < 25%")), justify="right")
     for mech, rows in table_.groupby("mechanism", sort=False):
-        rows = rows.set_index("place")
+        rows = rows.set_index("outcome")
         cells = []
-        for p in places:
-            r = rows.loc[p]
-            if mech == "all on":
-                cells.append("held" if r["held"] > 0.5 else f"day {r['median_day']:.1f}")
+        for o in outcomes:
+            r = rows.loc[o]
+            if not np.isfinite(r["median_day"]):
+                cells.append(f"held ({r['happened']:.0%} fell)")
+            elif mech == BASELINE:
+                cells.append(f"day {r['median_day']:.1f}")
+            elif np.isfinite(r["shift_days"]):
+                cells.append(f"{r['shift_days']:+.1f}")
             else:
-                cells.append(f"{r['shift_days']:+.1f}" + (" held" if r["held"] > 0.5 else ""))
+                cells.append(f"day {r['median_day']:.1f}")
         table.add_row(mech, *cells)
     out.print(table)
 
 
 @app.command()
-def scenarios() -> None:
-    """List the built-in scenarios."""
+def scenarios(
+    show: Annotated[str | None, typer.Option(
+        "--show", metavar="NAME",
+        help="Print this built-in scenario's YAML, to save as a file and edit.")] = None,
+) -> None:
+    """List the built-in scenarios, or print one to start a new scenario from."""
+    from rich.table import Table
+
+    from rout.scenario.loader import DATA, builtin_scenarios
+
+    known = builtin_scenarios()
+    if show is not None:
+        if show not in known:
+            raise fail(f"--show {show!r}: no such built-in scenario (built-in: "
+                       f"{', '.join(known)})")
+        sys.stdout.write((DATA / f"{show}.yaml").read_text(encoding="utf-8"))
+        return
     table = Table(show_edge=False)
     table.add_column("name")
     table.add_column("description")
-    for name, text in builtin_scenarios().items():
+    for name, text in known.items():
         table.add_row(name, text)
     out.print(table)
 
 
 @app.command()
-def validate(
-    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
-    set_: SetOption = None,
-) -> None:
+def validate(scenario: ScenarioArg, set_: SetOption = None) -> None:
     """Check a scenario: one line per problem, exit status 2 if there are any."""
-    try:
-        sc = load_scenario(scenario, parse_sets(set_))
-    except ScenarioError as exc:
-        raise fail(str(exc).splitlines()) from None
-    out.print(f"{scenario}: valid ({sc.army.strength:,} soldiers, {len(sc.places)} places, "
-              f"{len(sc.forces)} forces, {len(sc.events)} events)")
+    sc = load(scenario, parse_sets(set_))
+    events = len(sc.events)
+    out.print(f"{shown(scenario)}: valid ({sc.army.strength:,} soldiers, {len(sc.places)} places, "
+              f"{len(sc.forces)} forces, {events} event{'s' * (events != 1)})")
 
 
 @app.command()

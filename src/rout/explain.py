@@ -1,83 +1,64 @@
-"""Why it collapsed: ablation of each mechanism over seeds, in days of each city's fall."""
+"""Why it collapsed: ablation of each mechanism over seeds, in days of each outcome.
+
+Each mechanism is switched off in turn; every case runs the same replicates
+(the root seed's children), through the experiments' one path, and each
+outcome is summarised the one way (`rout.experiments.summary`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from rout.run import simulate
+from rout.experiments.plan import Plan, execute, root_entropy, split
+from rout.experiments.summary import summarise_days
+from rout.model.schedule import switches
 from rout.scenario.loader import load_scenario
-from rout.scenario.schema import MECHANISMS
 
-QUARTER = "power < 25%"
-
-
-def fall_days(scenario: str, overrides: dict[str, Any], seed: int) -> dict[str, float]:
-    """Fall day of every place in one run (NaN for a place still held)."""
-    run = simulate(scenario, seed=seed, overrides=overrides)
-    eng = run.engine
-    out = dict(zip(eng.place_names, eng.fall_hour / 24.0, strict=True))
-    out[QUARTER] = quarter_power_day(run.series)
-    return out
-
-
-def quarter_power_day(series: pd.DataFrame) -> float:
-    """The first day the army's effective power is below a quarter of its start (NaN: never)."""
-    below = series.loc[series["power_share"] < 0.25, "day"]
-    return float(below.iloc[0]) if len(below) else np.nan
-
-
-def _task(args: tuple[str, dict[str, Any], int]) -> dict[str, float]:
-    return fall_days(*args)
+QUARTER = "quarter_power_day"
+BASELINE = "all on"
 
 
 def ablation(
     scenario: str = "syria-2024",
-    seeds: int = 5,
-    mechanisms: tuple[str, ...] = MECHANISMS,
+    runs: int = 5,
+    mechanisms: tuple[str, ...] | None = None,
     overrides: dict[str, Any] | None = None,
-    workers: int = 1,
+    seed: int | None = 1,
+    backend: str = "sequential",
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Median fall day of each place with every mechanism on, and with each switched off.
+    """Each observed fall (and the day power drops below a quarter) with every mechanism on,
+    and with each switched off.
 
-    Returns one row per (mechanism, place): the baseline and ablated median fall
-    days, `shift_days` (positive: switching the mechanism off delays the fall, so
-    the mechanism hastened it) and the share of seeds in which the place held.
+    One row per (mechanism, outcome): the runs, the share in which it happened, its median
+    day (NaN: held, it happened in fewer than half the runs) and `shift_days`, the ablated
+    median minus the baseline's (positive: switching the mechanism off delays it, so the
+    mechanism hastened it; NaN where either held).
     """
-    sc = load_scenario(scenario, overrides)
+    mechanisms = tuple(switches()) if mechanisms is None else mechanisms
+    over = dict(overrides or {})
+    sc = load_scenario(scenario, over)
     places = [o.place for o in sc.observed] or [p.name for p in sc.places
                                                if p.control == "government" and sc.forces]
-    places.append(QUARTER)
-    base = dict(overrides or {})
-    cases = [("all on", base)] + [(m, {**base, f"mechanisms.{m}": False}) for m in mechanisms]
-    jobs = [(scenario, over, s) for _, over in cases for s in range(seeds)]
-    results = []
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for r in pool.map(_task, jobs):
-                results.append(r)
-                if progress:
-                    progress(1)
-    else:
-        for job in jobs:
-            results.append(_task(job))
-            if progress:
-                progress(1)
-    horizon = sc.days
+    outcomes = [f"fall:{p}" for p in places] + [QUARTER]
+    points = [{}] + [{f"mechanisms.{m}": False} for m in mechanisms]
+    plan = Plan(scenario, points, runs, root_entropy(seed), "explain",
+                {"method": "ablation", "mechanisms": list(mechanisms)}, over)
+    runs_, _ = split(execute(plan, backend=backend, workers=workers, progress=progress))
     rows = []
-    for k, (name, _) in enumerate(cases):
-        chunk = results[k * seeds:(k + 1) * seeds]
-        for place in places:
-            days = np.array([r[place] for r in chunk])
-            held = float(np.isnan(days).mean())
-            rows.append({"mechanism": name, "place": place, "held": held,
-                         "median_day": float(np.median(np.where(np.isnan(days), horizon, days)))})
+    for p, name in enumerate((BASELINE, *mechanisms)):
+        chunk = runs_[runs_["point"] == p]
+        for outcome in outcomes:
+            s = summarise_days(chunk[outcome].to_numpy(dtype=float))
+            rows.append({"mechanism": name, "outcome": outcome.removeprefix("fall:"),
+                         "runs": s.runs, "happened": s.share, "median_day": s.median,
+                         "p05": s.p05, "p95": s.p95})
     out = pd.DataFrame(rows)
-    ref = out[out["mechanism"] == "all on"].set_index("place")["median_day"]
-    out["shift_days"] = out["median_day"] - out["place"].map(ref)
+    ref = out[out["mechanism"] == BASELINE].set_index("outcome")["median_day"]
+    out["shift_days"] = out["median_day"] - out["outcome"].map(ref)
     return out
+

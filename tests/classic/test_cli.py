@@ -48,3 +48,16 @@ def test_bad_input_is_one_line_and_exit_status_2(args):
     assert "Traceback" not in res.output
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), res.output
+
+
+@pytest.mark.parametrize("args", [
+    ["granovetter", "--seed", "-1"],
+    ["kuran", "--seed", "-1"],
+    ["epstein", "--seed", "-1"],
+    ["epstein", "--steps", "0"],
+    ["epstein", "--every", "-1"],
+])
+def test_out_of_range_options_are_usage_errors_with_status_2(args):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output and "Invalid value" in res.output

@@ -31,7 +31,7 @@ def test_report_writes_one_html_file_over_several_seeds(app, tmp_path):
     result = invoke(app, "report", "garrison", "--runs", "2", "--seed", "3", "--days", "1",
                     "--set", "pay_multiplier=2", "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "seeds 3..4" in result.stdout
+    assert "2 runs, root seed 3" in result.stdout
     html = out.read_text()
     assert "Seeds: 3, 4." in html
     assert '<tr class=set><td>pay_multiplier</td><td class="n">2.0</td></tr>' in html

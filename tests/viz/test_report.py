@@ -15,7 +15,7 @@ OVERRIDES = {"enforcement": 2.0}
 
 @pytest.fixture(scope="module")
 def runs() -> list[rout.Run]:
-    return report.simulate_seeds("garrison", runs=2, seed=4, overrides=OVERRIDES, days=2)
+    return report.simulate_runs("garrison", runs=2, seed=4, overrides=OVERRIDES, days=2)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,8 @@ def html(runs) -> str:
     return report.render(runs, OVERRIDES)
 
 
-def test_simulate_seeds_runs_consecutive_seeds_with_the_overrides(runs):
-    assert [r.seed.entropy for r in runs] == [4, 5]
+def test_the_report_runs_the_root_seeds_children_with_the_overrides(runs):
+    assert [(r.seed.entropy, r.seed.spawn_key) for r in runs] == [(4, (0,)), (4, (1,))]
     assert all(r.scenario.parameters.enforcement == 2.0 for r in runs)
     assert all(r.scenario.days == 2 for r in runs)
 
@@ -44,8 +44,8 @@ def test_report_has_every_section(html, runs):
         assert f'id="{anchor}"' in html
     assert "rout report: garrison" in html
     assert "This scenario records no outcomes" in html
-    assert "Seeds: 4, 5." in html
-    for soldier in runs[0].engine.track:
+    assert "Seeds: root seed 4, children 0..1." in html
+    for soldier in runs[0].tracked_ids:
         assert f"soldier {soldier} (" in html
     assert '<tr class=set><td>enforcement</td><td class="n">2.0</td></tr>' in html
 

@@ -1,45 +1,55 @@
-"""`rout classic NAME`: run one of the classic models and print (or plot) its result."""
+"""`rout classic NAME`: run one of the classic models and print (or plot) its result.
+
+NumPy, pandas, matplotlib and the models are imported inside the commands, so
+`rout --help` stays quick.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
-from matplotlib.figure import Figure
-from rich.table import Table
 
-from rout.classic import epstein as ep
-from rout.classic import granovetter as gr
-from rout.classic import kuran as ku
-from rout.classic import lanchester as la
-from rout.console import fail, out
+from rout.console import App, fail, out, table, with_signature
 
-app = typer.Typer(
-    help="The classic models rout builds on: Granovetter, Kuran, Epstein, Lanchester.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-PlotOption = Annotated[
-    Path | None, typer.Option("--plot", help="Save a figure here (.png or .svg).")
-]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+app = App(help="The classic models rout builds on: Granovetter, Kuran, Epstein, Lanchester.")
 
 
-def _check_plot(path: Path | None) -> None:
-    """Refuse a bad --plot before any work is done."""
-    if path is None:
-        return
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise fail(f"--plot {path}: the file must end in .png or .svg")
-    if not path.parent.is_dir():
-        raise fail(f"--plot {path}: no directory {path.parent}")
+def _plot_path(path: Path | None) -> Path | None:
+    """Refuse a bad --plot while the options are read, before any work is done."""
+    if path is not None:
+        if path.suffix.lower() not in (".png", ".svg"):
+            raise fail(f"--plot {path}: the file must end in .png or .svg")
+        if not path.parent.is_dir():
+            raise fail(f"--plot {path}: no directory {path.parent}")
+    return path
+
+
+PlotOption = Annotated[Path | None, typer.Option(
+    "--plot", callback=_plot_path, help="Save a figure here (.png or .svg).")]
+Population = Annotated[int, typer.Option("--n", help="Population size (people).")]
+DrawOption = Annotated[int | None, typer.Option(
+    "--seed", min=0, help="Draw a random population from this seed; without it, the expected "
+                   "quantiles of the distribution.")]
+
+
+Grid = Annotated["np.ndarray", "the values a sweep takes: filled in by @sweeping"]
 
 
 def _grid(start: float, stop: float, step: float, name: str) -> np.ndarray:
     """Inclusive grid start..stop by step, with a readable error for bad bounds."""
+    import numpy as np
+
     if step <= 0 or stop < start:
         raise fail(f"{name}: need step > 0 and max >= min")
     n = int(np.floor((stop - start) / step + 1e-9)) + 1
@@ -48,30 +58,65 @@ def _grid(start: float, stop: float, step: float, name: str) -> np.ndarray:
     return start + step * np.arange(n)
 
 
-def _table(df: pd.DataFrame, title: str, digits: int = 3) -> None:
-    t = Table(title=title)
-    for col in df.columns:
-        t.add_column(str(col), justify="right")
-    for row in df.itertuples(index=False):
-        t.add_row(*[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row])
-    out.print(t)
+def sweeping(name: str, what: str, start: float, stop: float, step: float
+             ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Let a command sweep its parameter `name` (a `Grid`): Typer sees, in its place, the
+    options --NAME-min, --NAME-max and --NAME-step; the command gets the values they span."""
+    bounds = {f"{name}_min": (f"Sweep {what} from this value.", start),
+              f"{name}_max": (f"Sweep {what} up to this value.", stop),
+              f"{name}_step": (f"Sweep {what} by this step.", step)}
+    label = "/".join(f"--{key.replace('_', '-')}" for key in bounds)
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        params: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            if param.name != name:
+                params.append(param.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD))
+                continue
+            params += [inspect.Parameter(key, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                         default=default,
+                                         annotation=Annotated[float, typer.Option(help=text)])
+                       for key, (text, default) in bounds.items()]
+
+        @functools.wraps(command)
+        def swept(**options: Any) -> None:
+            low, high, by = (options.pop(key) for key in bounds)
+            command(**options, **{name: _grid(low, high, by, label)})
+
+        return with_signature(swept, params)
+
+    return decorate
 
 
-def _save(fig: Figure, path: Path) -> None:
+def _show(df: pd.DataFrame, title: str, note: str | None, plot: Path | None,
+          figure: Callable[[], Figure], digits: int = 3) -> None:
+    """Print the result's table and what it shows; save its figure if --plot asks."""
+    out.print(table(df, title, lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)))
+    if note:
+        out.print(note)
+    if plot is None:
+        return
     try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        figure().savefig(plot, dpi=120, bbox_inches="tight")
     except OSError as exc:
-        raise fail(f"--plot {path}: {exc.strerror or exc}") from None
-    out.print(f"figure written to {path}")
+        raise fail(f"--plot {plot}: {exc.strerror or exc}") from None
+    out.print(f"figure written to {plot}")
 
 
 # Figures are built on matplotlib's Figure, not pyplot, so no GUI backend is touched.
 
 
+def _axes(size: tuple[float, float]) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
+
+
 def granovetter_figure(df: pd.DataFrame, n: int, mean: float) -> Figure:
     """Riot size against threshold sd (a `granovetter.sweep_sd` frame)."""
-    fig = Figure(figsize=(6, 3.5))
-    ax = fig.subplots()
+    fig, ax = _axes((6, 3.5))
     ax.step(df["sd"], df["rioters"], where="mid")
     ax.set(xlabel="sd of thresholds", ylabel="people who riot",
            title=f"Granovetter: {n} people, mean threshold {mean:g}")
@@ -80,8 +125,7 @@ def granovetter_figure(df: pd.DataFrame, n: int, mean: float) -> Figure:
 
 def kuran_figure(df: pd.DataFrame) -> Figure:
     """The hysteresis loop of a `kuran.sweep` frame."""
-    fig = Figure(figsize=(6, 3.5))
-    ax = fig.subplots()
+    fig, ax = _axes((6, 3.5))
     ax.plot(df["private"], df["rising"], "-o", ms=3, label="private opposition rising")
     ax.plot(df["private"], df["falling"], "-s", ms=3, label="falling back")
     ax.set(xlabel="mean private opposition", ylabel="public opposition",
@@ -92,8 +136,7 @@ def kuran_figure(df: pd.DataFrame) -> Figure:
 
 def epstein_figure(df: pd.DataFrame, title: str = "Epstein civil violence, Model I") -> Figure:
     """Quiescent, active and jailed citizens of an `epstein.run` frame."""
-    fig = Figure(figsize=(7, 3.5))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 3.5))
     for col in ("quiescent", "active", "jailed"):
         ax.plot(df["step"], df[col], label=col, lw=1)
     ax.set(xlabel="tick", ylabel="citizens", title=title)
@@ -103,8 +146,7 @@ def epstein_figure(df: pd.DataFrame, title: str = "Epstein civil violence, Model
 
 def lanchester_figure(ode: pd.DataFrame, euler: pd.DataFrame, law: str) -> Figure:
     """Strengths from solve_ivp (solid) and from the engine's stepping (dashed)."""
-    fig = Figure(figsize=(6, 3.5))
-    ax = fig.subplots()
+    fig, ax = _axes((6, 3.5))
     ax.plot(ode["t"], ode["a"], label="A (solve_ivp)")
     ax.plot(ode["t"], ode["b"], label="B (solve_ivp)")
     ax.plot(euler["t"], euler["a"], "--", label="A (engine steps)")
@@ -115,90 +157,97 @@ def lanchester_figure(ode: pd.DataFrame, euler: pd.DataFrame, law: str) -> Figur
 
 
 @app.command()
+@sweeping("sd", "the threshold sd", 8.0, 16.0, 0.5)
 def granovetter(
-    n: Annotated[int, typer.Option(help="Crowd size.")] = 100,
+    n: Population = 100,
     mean: Annotated[float, typer.Option(help="Mean threshold (people).")] = 25.0,
-    sd_min: Annotated[float, typer.Option(help="Smallest threshold sd.")] = 8.0,
-    sd_max: Annotated[float, typer.Option(help="Largest threshold sd.")] = 16.0,
-    sd_step: Annotated[float, typer.Option(help="Step of the sd sweep.")] = 0.5,
-    seed: Annotated[
-        int | None, typer.Option(help="Draw random crowds; without it, expected quantiles.")
-    ] = None,
+    *,
+    sd: Grid,
+    seed: DrawOption = None,
     plot: PlotOption = None,
 ) -> None:
     """Riot size against the spread of normally distributed thresholds."""
-    _check_plot(plot)
-    if n < 1 or sd_min < 0:
+    import numpy as np
+
+    from rout.classic import granovetter as gr
+
+    if n < 1 or sd[0] < 0:
         raise fail("--n must be >= 1 and --sd-min >= 0")
-    sds = _grid(sd_min, sd_max, sd_step, "--sd-min/--sd-max/--sd-step")
-    df = gr.sweep_sd(sds, n, mean, rng=seed, expected=seed is None)
-    _table(df, f"Granovetter: {n} people, thresholds normal(mean {mean}, sd)", 2)
+    df = gr.sweep_sd(sd, n, mean, rng=seed, expected=seed is None)
     jump = np.flatnonzero(np.diff(df["rioters"].to_numpy()) > n / 2)
+    note = None
     if jump.size:
         i = jump[0]
-        out.print(f"the riot jumps from {df.rioters[i]} to {df.rioters[i + 1]} people "
-                  f"between sd {df.sd[i]:.2f} and {df.sd[i + 1]:.2f}")
-    if plot:
-        _save(granovetter_figure(df, n, mean), plot)
+        note = (f"the riot jumps from {df.rioters[i]} to {df.rioters[i + 1]} people "
+                f"between sd {df.sd[i]:.2f} and {df.sd[i + 1]:.2f}")
+    _show(df, f"Granovetter: {n} people, thresholds normal(mean {mean}, sd)", note, plot,
+          lambda: granovetter_figure(df, n, mean), digits=2)
 
 
 @app.command()
+@sweeping("shift", "the shift of private opposition", -0.3, 0.3, 0.02)
 def kuran(
-    n: Annotated[int, typer.Option(help="Population size.")] = 1000,
+    n: Population = 1000,
     mean: Annotated[float, typer.Option(help="Mean private opposition (0-1).")] = 0.4,
     sd: Annotated[float, typer.Option(help="Sd of private opposition.")] = 0.15,
     weight: Annotated[float, typer.Option(help="Weight of expressing one's view.")] = 1.25,
     cost: Annotated[float, typer.Option(help="Reputational cost of dissent.")] = 1.0,
-    shift_min: Annotated[float, typer.Option(help="Lowest shift of private opposition.")] = -0.3,
-    shift_max: Annotated[float, typer.Option(help="Highest shift.")] = 0.3,
-    shift_step: Annotated[float, typer.Option(help="Step of the shift.")] = 0.02,
-    seed: Annotated[
-        int | None, typer.Option(help="Random population; without it, expected quantiles.")
-    ] = None,
+    *,
+    shift: Grid,
+    seed: DrawOption = None,
     plot: PlotOption = None,
 ) -> None:
-    """Public opposition as private opposition rises and falls back: the hysteresis loop."""
-    _check_plot(plot)
+    """Kuran's hysteresis: public opposition as private opposition rises and falls back.
+
+    Everyone's private opposition is shifted up through the sweep, then back down; each
+    step starts from the public opposition the one before left."""
+    import numpy as np
+
+    from rout.classic import kuran as ku
+
     if n < 1 or sd < 0 or cost <= 0 or not 0 <= mean <= 1:
         raise fail("need --n >= 1, --sd >= 0, --cost > 0 and 0 <= --mean <= 1")
-    shifts = _grid(shift_min, shift_max, shift_step, "--shift-min/--shift-max/--shift-step")
-    df = ku.sweep(ku.population(n, mean, sd, rng=seed), shifts, weight, cost)
-    _table(df[["shift", "private", "rising", "falling"]],
-           "Kuran: public opposition on the way up and on the way down")
+    df = ku.sweep(ku.population(n, mean, sd, rng=seed), shift, weight, cost)
     up = df["rising"].to_numpy()
+    note = None
     if up.size > 1 and np.diff(up).max() > 0.5:
         i = int(np.argmax(np.diff(up)))
-        out.print(f"revolution: public opposition leaps from {up[i]:.2f} to {up[i + 1]:.2f} "
-                  f"as mean private opposition goes from {df.private[i]:.3f} "
-                  f"to {df.private[i + 1]:.3f}")
-    if plot:
-        _save(kuran_figure(df), plot)
+        note = (f"revolution: public opposition leaps from {up[i]:.2f} to {up[i + 1]:.2f} "
+                f"as mean private opposition goes from {df.private[i]:.3f} "
+                f"to {df.private[i + 1]:.3f}")
+    _show(df[["shift", "private", "rising", "falling"]],
+          "Kuran: public opposition on the way up and on the way down", note, plot,
+          lambda: kuran_figure(df))
 
 
 @app.command()
 def epstein(
-    steps: Annotated[int, typer.Option(help="Ticks to run.")] = 200,
-    width: Annotated[int, typer.Option()] = 40,
-    height: Annotated[int, typer.Option()] = 40,
-    citizen_density: Annotated[float, typer.Option()] = 0.7,
-    cop_density: Annotated[float, typer.Option()] = 0.074,
-    citizen_vision: Annotated[int, typer.Option()] = 7,
-    cop_vision: Annotated[int, typer.Option()] = 7,
-    legitimacy: Annotated[float, typer.Option()] = 0.8,
-    max_jail_term: Annotated[int, typer.Option()] = 1000,
-    active_threshold: Annotated[float, typer.Option()] = 0.1,
-    arrest_prob_constant: Annotated[float, typer.Option()] = 2.3,
-    ratio_rounding: Annotated[
-        str, typer.Option(help="round (Mesa), floor (NetLogo) or none (paper as printed).")
-    ] = "round",
-    seed: Annotated[int, typer.Option(help="Seed of the random generator.")] = 0,
-    every: Annotated[int, typer.Option(help="Print every n-th tick (0: about 20 rows).")] = 0,
+    steps: Annotated[int, typer.Option(min=1, help="Ticks to run.")] = 200,
+    width: Annotated[int, typer.Option(help="Width of the torus grid (cells).")] = 40,
+    height: Annotated[int, typer.Option(help="Height of the torus grid (cells).")] = 40,
+    citizen_density: Annotated[float, typer.Option(help="Share of cells with a citizen.")] = 0.7,
+    cop_density: Annotated[float, typer.Option(help="Share of cells with a cop.")] = 0.074,
+    citizen_vision: Annotated[int, typer.Option(help="How far citizens see (cells).")] = 7,
+    cop_vision: Annotated[int, typer.Option(help="How far cops see (cells).")] = 7,
+    legitimacy: Annotated[float, typer.Option(help="L, the regime's legitimacy (0-1).")] = 0.8,
+    max_jail_term: Annotated[int, typer.Option(help="Longest jail term (ticks).")] = 1000,
+    active_threshold: Annotated[float, typer.Option(help="T: active when G - R P > T.")] = 0.1,
+    arrest_prob_constant: Annotated[float, typer.Option(help="k in P = 1 - exp(-k [C/A]).")] = 2.3,
+    ratio_rounding: Annotated[str, typer.Option(help="[C/A]: round, floor or none.")] = "round",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random generator.")] = 0,
+    every: Annotated[int, typer.Option(min=0, help="Print every n-th tick (0: some 20 rows).")] = 0,
     plot: PlotOption = None,
 ) -> None:
-    """Epstein's civil violence (Model I): quiescent, active and jailed over time."""
-    _check_plot(plot)
-    if steps < 1 or every < 0:
-        raise fail("--steps must be >= 1 and --every >= 0")
+    """Epstein's civil violence (Model I): quiescent, active and jailed over time.
+
+    A citizen of hardship H and risk aversion R is active while its grievance G = H (1 - L)
+    less its net risk R P exceeds T, P = 1 - exp(-k [C/A]) being its estimated chance of
+    arrest with C cops and A active citizens (itself included) in sight; [C/A] is rounded
+    as in Mesa (round), as in NetLogo (floor) or not at all (none, as printed in the paper).
+    A cop arrests an active citizen in sight; jail terms are uniform on 0..max-jail-term.
+    """
+    from rout.classic import epstein as ep
+
     try:
         df = ep.run(
             steps, rng=seed, width=width, height=height, citizen_density=citizen_density,
@@ -209,14 +258,14 @@ def epstein(
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
-    stride = every or max(1, steps // 20)
-    _table(df.iloc[::stride].drop(columns="legitimacy"), "Epstein civil violence, Model I")
     citizens = int(df.iloc[0][["quiescent", "active", "jailed"]].sum())
-    b = ep.bursts(df["active"], threshold=max(5.0, 0.02 * citizens))
-    out.print(f"{len(b)} outbursts of more than {max(5.0, 0.02 * citizens):.0f} actives; "
-              f"mean active {df.active.mean():.1f}, peak {df.active.max()}")
-    if plot:
-        _save(epstein_figure(df), plot)
+    least = max(5.0, 0.02 * citizens)
+    b = ep.bursts(df["active"], threshold=least)
+    title = "Epstein civil violence, Model I"
+    _show(df.iloc[::every or max(1, steps // 20)].drop(columns="legitimacy"), title,
+          f"{len(b)} outbursts of more than {least:.0f} actives; "
+          f"mean active {df.active.mean():.1f}, peak {df.active.max()}", plot,
+          lambda: epstein_figure(df, title))
 
 
 @app.command()
@@ -230,8 +279,12 @@ def lanchester(
     dt: Annotated[float, typer.Option(help="Euler step of the engine's combat.")] = 0.01,
     plot: PlotOption = None,
 ) -> None:
-    """A fight to the finish: closed form, solve_ivp and the engine's stepping side by side."""
-    _check_plot(plot)
+    """A fight to the finish: closed form, solve_ivp and the engine's stepping compared."""
+    import numpy as np
+    import pandas as pd
+
+    from rout.classic import lanchester as la
+
     if law not in ("square", "linear"):
         raise fail(f"--law must be square or linear, got {law!r}")
     if min(a0, b0) <= 0 or min(alpha, beta) <= 0 or dt <= 0 or t_end <= 0:
@@ -254,9 +307,7 @@ def lanchester(
         "A closed": np.maximum(exact[0][idx], 0.0), "A solve_ivp": ode["a"].to_numpy()[idx],
         "B closed": np.maximum(exact[1][idx], 0.0), "B solve_ivp": ode["b"].to_numpy()[idx],
     })
-    _table(rows, f"Lanchester {law} law")
-    out.print(note)
-    out.print(f"engine stepping (dt {dt}): A {euler.a.iloc[-1]:.3f}, B {euler.b.iloc[-1]:.3f} "
-              f"at t = {euler.t.iloc[-1]:.3f}")
-    if plot:
-        _save(lanchester_figure(ode, euler, law), plot)
+    note += (f"\nengine stepping (dt {dt}): A {euler.a.iloc[-1]:.3f}, "
+             f"B {euler.b.iloc[-1]:.3f} at t = {euler.t.iloc[-1]:.3f}")
+    _show(rows, f"Lanchester {law} law", note, plot,
+          lambda: lanchester_figure(ode, euler, law))

@@ -1,5 +1,5 @@
-"""Lanchester's (1916) attrition laws: per-step losses used by the engine, closed
-forms, and numerical solutions to check the one against the other.
+"""Lanchester's (1916) attrition laws: closed forms, and numerical solutions to check
+the per-step losses the engine's combat uses (`rout.model.lanchester`) against them.
 
 Square law (aimed fire, each shooter picks a target): dA/dt = -beta B,
 dB/dt = -alpha A; alpha A^2 - beta B^2 is conserved, so numbers count twice.
@@ -9,29 +9,11 @@ dA/dt = -beta A B, dB/dt = -alpha A B; alpha (A0 - A) = beta (B0 - B).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 from scipy.integrate import solve_ivp
 
-Law = Literal["square", "linear"]
-
-
-def losses(
-    a: float, b: float, alpha: float, beta: float, dt: float, law: Law = "square"
-) -> tuple[float, float]:
-    """Losses of sides A and B over one step of length dt.
-
-    Square law (aimed fire): dA/dt = -beta B, dB/dt = -alpha A.
-    Linear law (area fire): dA/dt = -beta A B, dB/dt = -alpha A B.
-    Losses never exceed what a side has.
-    """
-    if law == "square":
-        la, lb = beta * b * dt, alpha * a * dt
-    else:
-        la, lb = beta * a * b * dt, alpha * a * b * dt
-    return min(la, a), min(lb, b)
+from rout.model.lanchester import Law, losses
 
 
 def square_closed_form(

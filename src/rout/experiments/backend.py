@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rout.explain import quarter_power_day
-from rout.run import Run, simulate
+from rout.model.results import Run, simulate
 from rout.scenario.schema import Scenario
 
 SERIES = ("left", "on_duty", "power_share", "mean_effort", "mean_credibility")
@@ -63,27 +62,35 @@ Runner = Callable[[ScenarioLike, dict[str, Any], np.random.SeedSequence], Result
 SCALARS = ("left_share", "deserted_share", "final_power_share", "quarter_power_day")
 
 
-def outcome_names(scenario: Scenario) -> list[str]:
+def outcome_names(scenario: Scenario, held: bool = False) -> list[str]:
     """The outcomes `run` reports for a scenario: `fall:PLACE` for each place the
-    government holds at the start, then the scalars."""
-    return [f"fall:{p.name}" for p in scenario.places if p.control == "government"] + \
-        list(SCALARS)
+    government holds at the start, then the scalars; with `held`, `held:PLACE` too
+    (derived from the fall: 1 where the place did not fall, else 0)."""
+    places = [p.name for p in scenario.places if p.control == "government"]
+    return [f"fall:{p}" for p in places] + ([f"held:{p}" for p in places] if held else []) \
+        + list(SCALARS)
+
+
+def held_of(outcomes: dict[str, float]) -> dict[str, float]:
+    """`held:PLACE` for each `fall:PLACE` of a run's outcomes: 1.0 if it did not fall
+    (its fall day is NaN), else 0.0; a number, so an optimiser can use it."""
+    return {f"held:{k.removeprefix('fall:')}": float(np.isnan(v))
+            for k, v in outcomes.items() if k.startswith("fall:")}
 
 
 def outcomes_of(result: Run) -> dict[str, float]:
     """The scalar outcomes of a run: fall day of each government place (NaN if held),
     shares gone at the end and the day effective strength drops below a quarter."""
-    eng, s = result.engine, result.series
+    s = result.series
     last = s.iloc[-1]
-    n = eng.army.n
+    n = result.n_soldiers
     held_at_start = {p.name for p in result.scenario.places if p.control == "government"}
-    out = {f"fall:{name}": float(hour / 24.0)
-           for name, hour in zip(eng.place_names, eng.fall_hour, strict=True)
+    out = {f"fall:{name}": float(day) for name, day in result.fall_days.items()
            if name in held_at_start}
     out["left_share"] = float(last["left"] / n)
     out["deserted_share"] = float((last["deserting"] + last["deserted"]) / n)
     out["final_power_share"] = float(last["power_share"])
-    out["quarter_power_day"] = quarter_power_day(s)
+    out["quarter_power_day"] = result.day_power_below(0.25)
     return out
 
 
@@ -95,21 +102,58 @@ def run(scenario: ScenarioLike, overrides: dict[str, Any],
 
 
 def identifier(name: str) -> str:
-    """An outcome name as a Python identifier (`fall:Maarat al-Numan`: `fall_Maarat_al_Numan`)."""
+    """An outcome name as a Python identifier (`fall:Maarat al-Numan`: `fall_Maarat_al_Numan`).
+
+    The one mapping between the store's names and EMA's: every character that cannot be
+    in an identifier becomes `_`. `outcome_key` maps back, given the scenario's names."""
     return re.sub(r"\W", "_", name)
 
 
-def model(scenario: str = "syria-2024", seed: int = 0, **params: Any) -> dict[str, Any]:
-    """EMA Workbench's shape, `f(**params) -> outcomes`, for `ema_workbench.Model`.
+def outcome_key(name: str, known: Iterable[str]) -> str:
+    """The outcome `name` stands for among `known`, in either spelling: the store's
+    (`fall:Damascus`) or its identifier (`fall_Damascus`); else a ValueError naming them."""
+    names = list(known)
+    if name in names:
+        return name
+    matches = [k for k in names if identifier(k) == name]
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(f"unknown outcome {name!r}; outcomes are {', '.join(names)}")
+
+
+def model(scenario: ScenarioLike = "syria-2024", seed: int = 0, replication: int | None = None,
+          **params: Any) -> dict[str, Any]:
+    """EMA Workbench's shape, `f(**params) -> outcomes`, for `ema_workbench.Model`
+    (`rout.ema.model` builds the whole Model around it).
 
     Parameters are override keys, with `__` standing for a dot (`army__strength`),
     since EMA names must be identifiers; so are the outcome names returned
-    (`fall_Damascus`). The reduced series come back as arrays (EMA time series).
+    (`fall_Damascus`, see `identifier`). Alone, `seed` seeds the run as `rout run --seed`
+    does; with a `replication` r the run is replicate r of any rout experiment under the
+    root seed `seed` (the root's child r, see `rout.experiments.plan`), so an EMA
+    experiment and a rout one with the same point and seeds are the same run.
+
+    Returned: every outcome of `run` (a fall day is NaN where the place held), `held_PLACE`
+    (1.0 where the place did not fall, else 0.0: a number EMA's optimisers can use), the
+    reduced series as arrays over the whole horizon (a run that ended early, the war
+    decided, keeps its last values, so every run's arrays have one length) and `TIME`,
+    the day of each step.
     """
-    overrides = {key.replace("__", "."): value for key, value in params.items()}
-    res = run(scenario, overrides, np.random.SeedSequence(seed))
+    from rout.experiments.plan import plain, replicate_seed, root_entropy
+    from rout.scenario.loader import load_scenario
+
+    overrides = {key.replace("__", "."): plain(value) for key, value in params.items()}
+    rng = np.random.SeedSequence(seed) if replication is None else \
+        replicate_seed(root_entropy(seed), int(replication))
+    res = run(scenario, overrides, rng)
     out: dict[str, Any] = {identifier(k): v for k, v in res.outcomes.items()}
-    out.update({name: res.series[name].to_numpy() for name in SERIES})
+    out.update({identifier(k): v for k, v in held_of(res.outcomes).items()})
+    sc = load_scenario(scenario, overrides)
+    steps = max(len(res.series), int(np.ceil(sc.days * 24.0 / sc.step_hours - 1e-9)))
+    for name in SERIES:
+        values = res.series[name].to_numpy()
+        out[name] = np.concatenate([values, np.full(steps - len(values), values[-1])])
+    out["TIME"] = np.arange(steps) * sc.step_hours / 24.0
     return out
 
 

@@ -15,6 +15,7 @@ parameters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,21 +27,20 @@ import yaml
 
 from rout.experiments.backend import Runner, ScenarioLike, run
 from rout.experiments.ensemble import observed_days
-from rout.experiments.sweep import (
+from rout.experiments.plan import (
     BackendLike,
     Plan,
     Progress,
-    as_point,
-    censor,
     design_rng,
     execute,
-    lhs,
     plain,
     replicate_seed,
     root_entropy,
     split,
     using,
 )
+from rout.experiments.summary import as_number
+from rout.experiments.sweep import as_point, lhs
 from rout.scenario.loader import load_scenario
 
 METHODS = ("abc", "optimize")
@@ -69,11 +69,30 @@ class Calibration:
     posterior: pd.DataFrame
 
 
+def per_point(runs: pd.DataFrame, outcomes: Iterable[str], horizon: float,
+              how: str = "median") -> pd.DataFrame:
+    """Per design point, the median (or the mean: `how`) over its replicates of each
+    outcome; a day that never came counts as the horizon + 3 (`summary.as_number`)."""
+    cols = {t: as_number(t, runs[t].to_numpy(), horizon) for t in outcomes}
+    return pd.DataFrame(cols).groupby(runs["point"].to_numpy()).agg(how)
+
+
+def run_plan(plan: Plan, outcomes: Iterable[str], how: str = "median",
+             **execution: Any) -> pd.DataFrame:
+    """Run a plan (`execute` with these keywords, so resumable) and reduce the outcomes of
+    its runs per point (`per_point`)."""
+    names = list(outcomes)
+    runs, _ = split(execute(plan, **execution))
+    missing = [t for t in names if t not in runs]
+    if missing:
+        raise ValueError(f"no outcome {missing[0]!r} in the results")
+    return per_point(runs, names, load_scenario(plan.scenario, plan.overrides).days, how)
+
+
 def medians(outcomes: pd.DataFrame, targets: dict[str, float], horizon: float
             ) -> pd.DataFrame:
     """Per point, the median over replicates of each target outcome (censored days)."""
-    cols = {t: censor(t, outcomes[t].to_numpy(), horizon) for t in targets}
-    return pd.DataFrame(cols).groupby(outcomes["point"].to_numpy()).median()
+    return per_point(outcomes, targets, horizon)
 
 
 def distances(meds: pd.DataFrame, targets: dict[str, float]) -> np.ndarray:
@@ -131,10 +150,8 @@ def calibrate(scenario: ScenarioLike, bounds: dict[str, tuple[float, float]], *,
         design = {"method": "abc", "bounds": {k: list(b) for k, b in bounds.items()},
                   "points": points}
         plan = Plan(scenario, pts, runs_per_point, entropy, "calibration", design, over, runner)
-        runs, _ = split(execute(plan, out=out, resume=resume, backend=backend,
-                                workers=workers, scheduler=scheduler, executor=executor,
-                                progress=progress))
-        meds = medians(runs, goal, horizon)
+        meds = run_plan(plan, goal, out=out, resume=resume, backend=backend, workers=workers,
+                        scheduler=scheduler, executor=executor, progress=progress)
         samples = pd.DataFrame(pts)
         samples["distance"] = distances(meds, goal)
         keep = max(1, round(accept * len(samples)))

@@ -11,19 +11,9 @@ import numpy as np
 import pandas as pd
 
 from rout.experiments.backend import SERIES, ScenarioLike
-from rout.experiments.sweep import (
-    BackendLike,
-    Plan,
-    Progress,
-    execute,
-    held_last_quantiles,
-    is_day,
-    root_entropy,
-    split,
-)
+from rout.experiments.plan import BackendLike, Progress, execute, replicates, split
+from rout.experiments.summary import QUANTILES, is_day, quantiles, summarise_days
 from rout.scenario.loader import load_scenario
-
-QUANTILES = (0.05, 0.5, 0.95)
 
 
 @dataclass(frozen=True)
@@ -46,28 +36,28 @@ class Ensemble:
 
 def bands(series: pd.DataFrame, variables: tuple[str, ...] = SERIES) -> pd.DataFrame:
     """Per step and variable: the 5%, 50% and 95% quantiles over runs (tidy)."""
-    by_step = series.groupby("step", sort=True)
-    days = by_step["day"].first().to_numpy()
+    wide = series.pivot_table(index="step", columns="run_id", values=["day", *variables],
+                              sort=True)
+    steps = wide.index.to_numpy()
+    days = wide["day"].to_numpy()[:, 0]
     parts = []
     for var in variables:
-        q = by_step[var].quantile(list(QUANTILES)).unstack()
-        parts.append(pd.DataFrame({"step": q.index.to_numpy(), "day": days, "variable": var,
-                                   "p05": q[0.05].to_numpy(), "median": q[0.5].to_numpy(),
-                                   "p95": q[0.95].to_numpy()}))
+        p05, med, p95 = quantiles(wide[var].to_numpy(), QUANTILES, axis=1)
+        parts.append(pd.DataFrame({"step": steps, "day": days, "variable": var,
+                                   "p05": p05, "median": med, "p95": p95}))
     return pd.concat(parts, ignore_index=True)
 
 
 def events(runs: pd.DataFrame, observed: dict[str, float]) -> pd.DataFrame:
-    """Per dated outcome: share of runs in which it happened, quantiles of its day
-    (NaN: not within the horizon in that share of runs) and the observed day."""
+    """Per dated outcome: runs, the share in which it happened, quantiles of its day (NaN
+    where it happened in fewer runs than the quantile needs) and the observed day."""
     rows = []
     for name in [c for c in runs if is_day(c)]:
-        values = runs[name].to_numpy(dtype=float)
-        p05, med, p95 = held_last_quantiles(values, QUANTILES)
-        rows.append({"event": name, "observed": observed.get(name, np.nan),
-                     "happened": float(np.isfinite(values).mean()),
-                     "p05": p05, "median": med, "p95": p95})
-    return pd.DataFrame(rows, columns=["event", "observed", "happened", "p05", "median", "p95"])
+        s = summarise_days(runs[name].to_numpy(dtype=float))
+        rows.append({"event": name, "observed": observed.get(name, np.nan), "runs": s.runs,
+                     "happened": s.share, "p05": s.p05, "median": s.median, "p95": s.p95})
+    return pd.DataFrame(rows, columns=["event", "observed", "runs", "happened", "p05",
+                                       "median", "p95"])
 
 
 def observed_days(scenario: ScenarioLike, overrides: dict[str, Any]) -> dict[str, float]:
@@ -85,8 +75,7 @@ def ensemble(scenario: ScenarioLike = "syria-2024", runs: int = 20, *, seed: int
     With `out` the runs are stored (and `resume` finishes an interrupted ensemble).
     """
     over = dict(overrides or {})
-    plan = Plan(scenario, [{}], runs, root_entropy(seed), "ensemble", {"method": "ensemble"},
-                over)
+    plan = replicates(scenario, runs, seed, over)
     rows = execute(plan, out=out, resume=resume, backend=backend, workers=workers,
                    scheduler=scheduler, executor=executor, progress=progress)
     per_run, series = split(rows)

@@ -17,18 +17,9 @@ import numpy as np
 import pandas as pd
 
 from rout.experiments.backend import Runner, ScenarioLike, run
-from rout.experiments.sweep import (
-    BackendLike,
-    Plan,
-    Progress,
-    as_point,
-    censor,
-    design_rng,
-    execute,
-    root_entropy,
-    split,
-)
-from rout.scenario.loader import load_scenario
+from rout.experiments.calibration import run_plan
+from rout.experiments.plan import BackendLike, Plan, Progress, design_rng, root_entropy
+from rout.experiments.sweep import as_point
 
 METHODS = ("sobol", "morris")
 MORRIS_LEVELS = 4
@@ -95,7 +86,7 @@ def sensitivity(scenario: ScenarioLike, bounds: dict[str, tuple[float, float]], 
                 progress: Progress | None = None) -> Sensitivity:
     """Sobol' or Morris indices of an outcome over parameter bounds.
 
-    Day outcomes that never happen count as the horizon + 3 days (see `censor`).
+    Day outcomes that never happen count as the horizon + 3 days (see `summary.as_number`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -107,13 +98,9 @@ def sensitivity(scenario: ScenarioLike, bounds: dict[str, tuple[float, float]], 
     points = [as_point(prob["names"], row, bounds) for row in x]
     design = {"method": method, "n": n, "bounds": prob["bounds"], "names": prob["names"]}
     plan = Plan(scenario, points, runs_per_point, entropy, "sensitivity", design, over, runner)
-    runs, _ = split(execute(plan, out=out, resume=resume, backend=backend, workers=workers,
-                            scheduler=scheduler, executor=executor, progress=progress))
-    if outcome not in runs:
-        raise ValueError(f"no outcome {outcome!r} in the results")
-    horizon = load_scenario(scenario, over).days
-    values = censor(outcome, runs[outcome].to_numpy(), horizon)
-    y = pd.Series(values).groupby(runs["point"].to_numpy()).mean().to_numpy()
+    y = run_plan(plan, [outcome], "mean", out=out, resume=resume, backend=backend,
+                 workers=workers, scheduler=scheduler, executor=executor,
+                 progress=progress)[outcome].to_numpy()
     if not np.all(np.isfinite(y)):
         raise ValueError(f"{outcome} is not a number at some points: cannot analyse it")
     if np.ptp(y) == 0:

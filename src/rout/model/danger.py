@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+from pydantic import Field
+
+from rout.model.movement import distances
+from rout.model.state import rank_table
+from rout.scenario.fields import NonNegative, Positive, Strict
+
+if TYPE_CHECKING:
+    from rout.model.world import World
+    from rout.scenario.schema import Atrocity, Threat
+
+SWITCHES = {"danger": "the enemy's nearness and strength push soldiers out (off: D = 0)"}
+
+
+class Params(Strict):
+    danger_km: Positive = Field(40.0, description="distance scale of danger, km")
+    air_calm: NonNegative = Field(0.5, description="how far visible air support lowers danger")
 
 
 def place_danger(
@@ -43,3 +61,56 @@ def soldier_danger(
 def air_calm(air: float, air_calm: float) -> np.float32:
     """The factor by which visible air support a scales every soldier's danger."""
     return np.float32(1.0 - air_calm * air / (1.0 + air))
+
+
+def refresh_fear(w: World) -> None:
+    """Each soldier's weight of danger: his rank's, raised by his group's fear of the
+    attacker (at the start, and after an atrocity)."""
+    a = w.army
+    weight = rank_table(w.scenario, "danger_weight")[a.rank] * (1.0 + w.fear[a.group])
+    w.soldier_inputs["danger_weight"] = weight.astype(np.float32)
+
+
+def atrocity(w: World, e: Atrocity) -> None:
+    """Event: an attacker's atrocity becomes known: every group's fear rises by the level,
+    and nobody expects that force's mercy any more."""
+    w.fear = np.minimum(w.fear + np.float32(e.fear), np.float32(1.0))
+    for f in w.forces:
+        if f.name == e.force:
+            f.mercy = 0.0
+    refresh_fear(w)
+    w.event("atrocity", detail=e.note or f"{e.force}: fear {e.fear:+g}")
+
+
+def threat(w: World, e: Threat) -> None:
+    """Event: a scripted danger level at places (for scenarios without forces)."""
+    w.scripted[w.places_mask(e.places)] = e.level
+    w.event("threat", detail=f"level {e.level:g}")
+
+
+class Danger:
+    """Step 4: danger D per place from the attacking forces, and the calm of air support."""
+
+    def __init__(self, w: World) -> None:
+        refresh_fear(w)
+        a = w.army
+        self.home = a.unit_place[a.unit].copy() if w.scenario.army.homes == "garrison" else None
+        self.family = a.dependents > 0
+        w.soldier_inputs["home_danger"] = np.zeros(a.n, dtype=np.float32)
+
+    def step(self, w: World) -> None:
+        if w.on["danger"]:
+            active = [f for f in w.forces if f.active(w.t)]
+            dist = np.array([distances(f, w.roads) for f in active]).reshape(
+                len(active), w.n_places)
+            strength = np.array([f.threat() for f in active])
+            place_d = place_danger(dist, strength, w.place_power, w.p.danger_km, w.scripted)
+            place_d[~w.government] = 0.0
+        else:
+            place_d = np.zeros(w.n_places, dtype=np.float32)
+        w.place_danger = place_d
+        w.unit_inputs["danger"] = place_d[w.army.unit_place]
+        if self.home is not None:  # families at the place their soldiers garrison
+            at_home = np.where(w.held0 & ~w.government, np.float32(1.0), place_d)
+            w.soldier_inputs["home_danger"] = at_home[self.home] * self.family
+        w.calm = air_calm(w.air, w.p.air_calm)

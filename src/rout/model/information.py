@@ -7,8 +7,34 @@ heard of, and the flight of officers above him.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+from pydantic import Field
+
+from rout.scenario.fields import NonNegative, Positive, Share, Strict
+
+if TYPE_CHECKING:
+    from rout.model.world import World
+
+SWITCHES = {"information": "departures, falls and officers' flight are seen (off: C = 0)"}
+
+
+class Params(Strict):
+    collapse_unit: NonNegative = Field(0.5, description="weight of the unit's departures in C")
+    collapse_friends: NonNegative = Field(0.3, description="weight of friends' departures in C")
+    collapse_news: NonNegative = Field(0.2, description="weight of the losses heard of in C")
+    collapse_officers: NonNegative = Field(0.4, description="weight of the officers' flight "
+                                           "signal in C")
+    news_hours: Positive = Field(8.0, description="mean lag of news for a soldier with the "
+                                 "army's mean number of friends, hours")
+    news_saturation: Positive = Field(0.25, description="share of the army at places heard "
+                                      "lost at which the news term saturates")
+    officer_signal_decay: Share = Field(0.5, description="share of a parent unit's flight "
+                                        "signal seen below")
+    friends_in_unit: int = Field(4, ge=0, le=50, description="ties named inside the unit")
+    friends_outside: int = Field(2, ge=0, le=50, description="ties named anywhere (phones)")
 
 
 def news_lag(base: np.ndarray, degree: np.ndarray) -> np.ndarray:
@@ -35,3 +61,42 @@ def collapse(
 ) -> np.float32:
     """C_i = unit part + w_friends f_i + w_news news_i, with f_i the share of friends gone."""
     return unit_part + w_friends * (friend_gone * inv_degree) + w_news * news
+
+
+class Information:
+    """Step 3: news of falls, and the part of C a unit shares (its departures, its officers)."""
+
+    def __init__(self, w: World) -> None:
+        a = w.army
+        self.lag_order = np.argsort(a.news_lag, kind="stable")
+        self.lag_sorted = a.news_lag[self.lag_order]
+        self.known = np.zeros(a.n, dtype=np.float32)
+        self.news = np.zeros(a.n, dtype=np.float32)
+        self.first = 0  # falls before this one in w.heard have reached everyone
+        w.soldier_inputs["news"] = self.news
+
+    def step(self, w: World) -> None:
+        a, p = w.army, w.p
+        if w.on["information"]:
+            self.hear(w)
+            unit_share = a.unit_gone / np.maximum(a.unit_size0, 1)
+            part = unit_collapse(unit_share, w.officer_signal, p.collapse_unit,
+                                 p.collapse_officers)
+        else:
+            part = np.zeros(a.n_units, dtype=np.float32)
+        w.unit_inputs["collapse"] = part
+
+    def hear(self, w: World) -> None:
+        """Soldiers whom news of a fall reaches this step learn it (7.4)."""
+        t, dt = w.t, w.dt
+        lag_max = float(self.lag_sorted[-1])
+        while self.first < len(w.heard) and t - dt - w.heard[self.first][0] > lag_max:
+            self.first += 1  # everyone has heard of this fall already
+        for tf, share in w.heard[self.first:]:
+            hi = np.searchsorted(self.lag_sorted, np.float32(t - tf), side="right")
+            lo = (np.searchsorted(self.lag_sorted, np.float32(t - dt - tf), side="right")
+                  if t - dt >= tf else 0)
+            if hi > lo:
+                who = self.lag_order[lo:hi]
+                self.known[who] += np.float32(share)
+                self.news[who] = np.minimum(1.0, self.known[who] / w.p.news_saturation)

@@ -1,14 +1,51 @@
-"""Movement: attacking forces advance along the road graph toward their objectives."""
+"""Movement: attacking forces advance along the road graph toward their objectives.
+
+A force moves at its unopposed speed (a scenario input with a source) while
+nothing defends the road ahead; where a government-held place has defenders
+it attacks (combat, 7.10). Its readiness (organisation, fatigue) falls while
+it fights and with its losses, and comes back while it rests: a force moves
+and attacks only when ready, so the pause after a hard victory follows from
+the fight, and an attack that costs too much is broken off. A force that has
+lost most of its strength is exhausted and stops for good.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
-from rout.scenario.schema import Scenario
+from rout.scenario.fields import Positive, Share, Strict
+
+if TYPE_CHECKING:
+    from rout.model.world import World
+    from rout.scenario.schema import Scenario
+
+SWITCHES = {"movement": "attacking forces advance along the roads (off: they stay put)"}
+
+STATUSES = ("waiting", "advancing", "attacking", "regrouping", "exhausted", "done")
+
+
+class Params(Strict):
+    fatigue_per_hour: Share = Field(
+        0.012, description="readiness a force loses per hour of battle (a failing attack "
+        "breaks off after about two days, CDB90)")
+    loss_weight: Positive = Field(3.0, description="readiness lost per share of its strength "
+                                  "a force loses")
+    recovery_per_hour: Share = Field(0.03, description="share of lost readiness a resting "
+                                     "force recovers per hour")
+    readiness_move: Share = Field(0.6, description="readiness a force needs to move and "
+                                  "attack")
+    readiness_min: Share = Field(0.3, description="readiness below which a force breaks off "
+                                 "an attack")
+    exhausted_share: Share = Field(0.5, description="a force with less than this share of "
+                                   "its strength left is exhausted and stops")
+    stall_days: Positive = Field(7.0, description="days without a gain after which a force "
+                                 "counts as stopped (the run may end)")
 
 
 @dataclass
@@ -21,6 +58,7 @@ class Roads:
 
 
 def road_graph(scenario: Scenario) -> Roads:
+    """Edge lengths, all-pairs shortest road distances and next hops (SciPy)."""
     index = {p.name: i for i, p in enumerate(scenario.places)}
     n = len(index)
     km = np.zeros((n, n))
@@ -33,27 +71,65 @@ def road_graph(scenario: Scenario) -> Roads:
 
 @dataclass
 class Force:
-    """An attacking force: where it is on the road graph and how strong and fast it is."""
+    """An attacking force: where it is on the road graph, how strong, fast and ready it is."""
 
     name: str
     node: int
     strength: float
-    strength0: float
     quality: float
-    speed: float
+    speed: float  # km per hour, unopposed
     objectives: list[int]
     start_hour: float
-    momentum: float = 1.0
+    mercy: float = 0.5  # how far those who lay down arms before it expect to be spared
+    supply_km: float = np.inf  # beyond this road distance from its start it is not resupplied
+    strength0: float = field(init=False)
+    readiness: float = 1.0
+    status: str = "waiting"
     nxt: int = -1  # next node while on a road
     along: float = 0.0  # km travelled from node toward nxt
     engaged: int = -1  # place under attack, -1 if none
-    hold_until: float = 0.0  # hour until which the force consolidates a place it took
+    last_gain: float = 0.0  # hour of its last km gained or place taken
+    fought: bool = False  # fought this hour (combat), so does not move
+
+    def __post_init__(self) -> None:
+        self.strength0 = self.strength
+        self.last_gain = self.start_hour
+        self.origin = self.node
+
+    @property
+    def attacking(self) -> bool:
+        return self.status == "attacking"
 
     def active(self, t: float) -> bool:
-        return t >= self.start_hour and self.strength > 0 and bool(self.objectives)
+        """Started, not exhausted and with objectives left."""
+        return self.status in ("advancing", "attacking", "regrouping") and t >= self.start_hour
+
+    def power(self) -> float:
+        """AP = strength x quality x readiness."""
+        return self.strength * self.quality * self.readiness
 
     def threat(self) -> float:
-        return self.strength * self.quality * self.momentum
+        """What defenders fear of it (danger): its fighting power."""
+        return self.power()
+
+    def suffer(self, lost: float, dt: float, p) -> None:
+        """An hour of battle: losses, and readiness worn by fatigue and losses."""
+        share = lost / max(self.strength, 1e-9)
+        self.strength = max(self.strength - lost, 0.0)
+        self.readiness = max(self.readiness - p.fatigue_per_hour * dt - p.loss_weight * share,
+                             0.0)
+
+    def disengage(self, p) -> None:
+        """The battle is over (won, or the place was taken by another force)."""
+        self.engaged = -1
+        self.status = "advancing" if self.readiness >= p.readiness_move else "regrouping"
+
+    def break_off(self, w: World) -> None:
+        """The attack has cost too much: the force pulls back to regroup."""
+        w.event("attack_broken_off", self.engaged, f"{self.name} breaks off its attack",
+                force=self.name)
+        self.engaged = -1
+        self.status = "regrouping"
 
 
 def distances(force: Force, roads: Roads) -> np.ndarray:
@@ -75,32 +151,87 @@ def next_hop(roads: Roads, src: int, dst: int) -> int:
     return int(node)
 
 
-def advance(force: Force, roads: Roads, government: np.ndarray, km: float) -> None:
-    """Move km toward the current objective; stop at any government-held place on the way."""
+def advance(force: Force, roads: Roads, government: np.ndarray, km: float) -> int:
+    """Move km toward the current objective; stop at any government-held place on the way
+    (returned, -1 if none reached)."""
     while force.objectives and not government[force.objectives[0]]:
         force.objectives.pop(0)
     if not force.objectives:
-        return
+        return -1
     if force.nxt < 0:
         if government[force.node]:
-            force.engaged = force.node
-            return
+            return force.node
         force.nxt = next_hop(roads, force.node, force.objectives[0])
         if force.nxt < 0:
             force.objectives.pop(0)
-            return
+            return -1
     force.along += km
     edge = roads.km[force.node, force.nxt]
     if force.along >= edge:
         force.node, force.nxt, force.along = force.nxt, -1, 0.0
         if government[force.node]:
-            force.engaged = force.node
+            return force.node
+    return -1
 
 
-def update_momentum(force: Force, won: bool, defenders_gone: float, losses: float,
-                    air: float, dt_days: float, p) -> None:
-    """m += win + collapse x defenders' departures - loss x own losses share - air x a dt."""
-    m = force.momentum
-    m += p.momentum_win * won + p.momentum_collapse * defenders_gone
-    m -= p.momentum_loss * losses / max(force.strength0, 1.0) + p.momentum_air * air * dt_days
-    force.momentum = float(np.clip(m, p.momentum_min, p.momentum_max))
+class Movement:
+    """Step 11: forces rest or advance; one that reaches a defended place attacks it."""
+
+    def __init__(self, w: World) -> None:
+        for f in w.forces:
+            if f.status == "waiting" and f.start_hour < np.inf:
+                f.status = "advancing"
+
+    def step(self, w: World) -> None:
+        from rout.model.combat import fall, present_at
+
+        p = w.p
+        for f in w.forces:
+            if f.status in ("waiting", "exhausted", "done") or w.t < f.start_hour:
+                continue
+            if f.strength < p.exhausted_share * f.strength0:
+                f.status, f.engaged = "exhausted", -1
+                w.event("exhausted", None, f"{f.name} is exhausted and stops", force=f.name)
+                continue
+            if not f.fought:
+                supplied = w.roads.dist[f.origin, f.node] < f.supply_km
+                f.readiness += p.recovery_per_hour * w.dt * (1.0 - f.readiness) * supplied
+            if f.status == "regrouping" and f.readiness >= p.readiness_move:
+                f.status = "advancing"
+            if f.status != "advancing" or not w.on["movement"]:
+                continue
+            reached = advance(f, w.roads, w.government, f.speed * w.dt)
+            if not f.objectives:
+                f.status = "done"
+                continue
+            if f.nxt >= 0:
+                f.last_gain = w.t
+            if reached < 0:
+                continue
+            if present_at(w, reached) == 0 and w.extra_power[reached] == 0:
+                fall(w, reached, f, abandoned=True)
+            elif w.on["combat"]:
+                if not any(g.attacking and g.engaged == reached for g in w.forces):
+                    w.assault_present[reached] = present_at(w, reached)
+                f.engaged, f.status = reached, "attacking"
+                w.event("assault", reached, f"{f.name} attacks", force=f.name)
+
+
+def decided(w: World) -> str:
+    """Why the war is decided, or "" while it is not: every force that has started has
+    taken all its objectives, is exhausted, or has gained nothing for `stall_days`."""
+    started = [f for f in w.forces if f.status != "waiting"]
+    if not started:
+        return ""
+    stall = w.p.stall_days * 24.0
+    over = {"done": 0, "exhausted": 0, "stopped": 0}
+    for f in started:
+        if f.status in ("done", "exhausted"):
+            over[f.status] += 1
+        elif w.t - f.last_gain >= stall:
+            over["stopped"] += 1
+        else:
+            return ""
+    said = {"done": "taken every objective", "exhausted": "been exhausted",
+            "stopped": f"stopped for {w.p.stall_days:g} days"}
+    return "every force has " + " or ".join(said[k] for k, v in over.items() if v)

@@ -8,28 +8,21 @@ first soldier of the slice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from rout.model.information import news_lag
-from rout.scenario.schema import RANKS, Dist, Scenario
+from rout.model.registry import ON_DUTY, ON_LEAVE, RESERVE, STATES
+from rout.model.registry import VISIBLE as _VISIBLE
 
-STATES = (
-    "on_duty",
-    "on_leave",
-    "absent",
-    "deserting",
-    "deserted",
-    "fled",
-    "captured",
-    "killed",
-    "jailed",
-)
-ON_DUTY, ON_LEAVE, ABSENT, DESERTING, DESERTED, FLED, CAPTURED, KILLED, JAILED = range(9)
-# Departures other soldiers can see: they feed perceived collapse.
+if TYPE_CHECKING:
+    from rout.scenario.schema import Dist, Scenario
+
+# 1 for the departures other soldiers can see (they feed perceived collapse), per state code
 VISIBLE = np.zeros(len(STATES), dtype=np.int8)
-VISIBLE[[ABSENT, DESERTING, DESERTED, FLED]] = 1
+VISIBLE[list(_VISIBLE)] = 1
 
 
 def sample(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,6 +43,33 @@ def sample(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
     return x.astype(np.float32)
 
 
+def sample_above(dist: Dist, lower: np.ndarray, rng: np.random.Generator,
+                 tries: int = 64) -> np.ndarray:
+    """Draws of a distribution conditioned on exceeding `lower` (one bound per draw).
+
+    Normal and uniform draws invert the CDF above the bound; other kinds are redrawn
+    until they exceed it, and a draw that never does sits just above its bound.
+    """
+    lower = np.asarray(lower, dtype=np.float64)
+    if dist.kind == "normal" and dist.sd > 0:
+        from scipy.special import ndtr, ndtri
+
+        lo = ndtr((lower - dist.mean) / dist.sd)
+        u = lo + (1.0 - lo) * rng.random(lower.size)
+        x = dist.mean + dist.sd * ndtri(np.clip(u, 0.0, 1.0 - 1e-12))
+    elif dist.kind == "uniform" and dist.high > dist.low:
+        lo = np.clip(lower, dist.low, dist.high)
+        x = lo + (dist.high - lo) * rng.random(lower.size)
+    else:
+        x = sample(dist, lower.size, rng).astype(np.float64)
+        for _ in range(tries):
+            bad = x <= lower
+            if not bad.any():
+                break
+            x[bad] = sample(dist, int(bad.sum()), rng)
+    return np.maximum(x, lower + 1e-6).astype(np.float32)
+
+
 def beta_mean(mean: np.ndarray, concentration: float, rng: np.random.Generator) -> np.ndarray:
     """Beta draws with per-row means and one concentration."""
     a = mean * concentration
@@ -61,7 +81,7 @@ class Army:
     """Per-soldier, per-unit and per-place arrays of one run."""
 
     # soldiers
-    rank: np.ndarray  # int8 index into RANKS
+    rank: np.ndarray  # int8 index into the scenario's ranks, in the order listed
     group: np.ndarray  # int8 index into scenario.army.groups
     unit: np.ndarray  # int32
     need: np.ndarray  # float32, USD/month
@@ -69,6 +89,8 @@ class Army:
     risk: np.ndarray  # float32 risk aversion in [0, 1]
     threshold: np.ndarray  # float32 private threshold
     civ_id: np.ndarray  # bool: carries a non-military ID
+    unpaid: np.ndarray  # bool: his pay is in arrears (he is paid nothing now)
+    dependents: np.ndarray  # float32 people who depend on his pay
     credibility: np.ndarray  # float32 in [0, 1]
     news_lag: np.ndarray  # float32 hours until news reaches the soldier
     degree: np.ndarray  # float32 number of friends
@@ -88,6 +110,7 @@ class Army:
     friends_indptr: np.ndarray
     friends_indices: np.ndarray
     # incremental aggregates, updated on every change of state
+    unit_reserve: np.ndarray = field(default=None)  # index of its reserve entry, -1 if none
     unit_gone: np.ndarray = field(default=None)  # visible departures per unit
     unit_fled: np.ndarray = field(default=None)  # enforcers fled per unit
     friend_gone: np.ndarray = field(default=None)  # visible departures among friends
@@ -103,10 +126,8 @@ class Army:
 
 def rank_table(scenario: Scenario, attr: str) -> np.ndarray:
     """A rank attribute as a float32 lookup table indexed by rank code (0 where absent)."""
-    tab = np.zeros(len(RANKS), dtype=np.float32)
-    for name, spec in scenario.army.ranks.items():
-        tab[RANKS.index(name)] = getattr(spec, attr)
-    return tab
+    return np.array([getattr(spec, attr) for spec in scenario.army.ranks.values()],
+                    dtype=np.float32)
 
 
 def _counts(shares: np.ndarray, n: int) -> np.ndarray:
@@ -168,9 +189,12 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
     """Draw the population, its units and its friendship network from a scenario."""
     army = scenario.army
     prm = scenario.parameters
-    n = army.strength
-    rank_names = [r for r in RANKS if r in army.ranks]
-    rank_code = np.array([RANKS.index(r) for r in rank_names], dtype=np.int8)
+    scale = scenario.scale
+    n = max(1, round(army.strength / scale))  # agents: each stands for `scale` soldiers
+    unit_size = max(2, round(army.unit_size / scale))
+    headquarters = rank_table(scenario, "headquarters").astype(bool)
+    rank_names = list(army.ranks)
+    rank_code = np.arange(len(rank_names), dtype=np.int8)
     rank_share = np.array([army.ranks[r].share for r in rank_names])
     garrison = np.array([p.garrison for p in scenario.places])
     per_place = _counts(garrison, n)
@@ -183,13 +207,28 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
         k = _counts(rank_share, int(n_p))
         # highest rank first, so each unit's first soldier commands it
         r = np.repeat(rank_code, k)[::-1]
-        u_count = max(1, -(-int(n_p) // army.unit_size))
+        u_count = max(1, -(-int(n_p) // unit_size))
         local = np.arange(n_p) % u_count
-        local[r == RANKS.index("general")] = 0  # generals sit at the place's headquarters
+        local[headquarters[r]] = 0  # generals sit at the place's headquarters
         ranks.append(r)
         units.append(n_units + local)
         places.append(np.full(u_count, p, dtype=np.int32))
         parents.append(np.r_[-1, np.full(u_count - 1, n_units)].astype(np.int32))
+        n_units += u_count
+    # reserves: their own units at their places, under the headquarters there, called up later
+    index = {pl.name: i for i, pl in enumerate(scenario.places)}
+    hq = {int(pl[0]): int(first)
+          for pl, first in zip(places, np.cumsum([0, *map(len, places)]), strict=False)}
+    reserve = []
+    for res in army.reserves:
+        n_r = max(1, round(res.soldiers / scale))
+        u_count = max(1, -(-n_r // unit_size))
+        p = index[res.place]
+        ranks.append(np.full(n_r, rank_names.index(res.rank), dtype=np.int8))
+        units.append(n_units + np.arange(n_r) % u_count)
+        places.append(np.full(u_count, p, dtype=np.int32))
+        parents.append(np.full(u_count, hq.get(p, -1), dtype=np.int32))
+        reserve.append((n_units, n_units + u_count, [g.name for g in army.groups].index(res.group)))
         n_units += u_count
     rank = np.concatenate(ranks).astype(np.int8)
     unit = np.concatenate(units).astype(np.int32)
@@ -200,26 +239,34 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
     size = np.bincount(unit, minlength=n_units).astype(np.int64)
     unit_end = np.cumsum(size)
     unit_start = unit_end - size
+    n = rank.size
 
     group_share = np.array([g.share for g in army.groups])
     group = rng.choice(len(army.groups), size=n, p=group_share / group_share.sum()).astype(
         np.int8
     )
+    in_reserve = np.zeros(n, dtype=bool)
+    for first, last, g in reserve:
+        members = slice(unit_start[first], unit_end[last - 1])
+        group[members], in_reserve[members] = g, True
 
     def per_rank(attr: str) -> np.ndarray:
         return rank_table(scenario, attr)[rank]
 
     dependents = sample(army.dependents, n, rng).clip(0, None)
     need = (army.need_base + army.need_per_dependent * dependents).astype(np.float32)
-    savings = (per_rank("savings") * np.exp(rng.normal(0.0, army.savings_sigma, n))).astype(
-        np.float32
-    )
+    median = np.array([spec.savings if spec.savings is not None
+                       else prm.savings_months * spec.pay for spec in army.ranks.values()],
+                      dtype=np.float32)[rank]
+    savings = (median * np.exp(rng.normal(0.0, army.savings_sigma, n))).astype(np.float32)
     risk = sample(army.risk_aversion, n, rng).clip(0.0, 1.0)
     threshold = (sample(army.threshold, n, rng) + per_rank("threshold_shift")).clip(0.0, None)
     civ_id = rng.random(n) < army.non_military_id
     credibility = beta_mean(per_rank("credibility"), army.credibility_concentration, rng)
     lag_draw = rng.exponential(prm.news_hours, n)
     state = np.where(rng.random(n) < army.on_leave, ON_LEAVE, ON_DUTY).astype(np.int8)
+    state[in_reserve] = RESERVE
+    unpaid = rng.random(n) < army.arrears
     corrupt = sample(army.corruptibility, n_units, rng).clip(0.0, 1.0)
     enforcer = per_rank("enforcer").astype(bool)
     indptr, indices = _network(
@@ -235,6 +282,8 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
         risk=risk,
         threshold=threshold,
         civ_id=civ_id,
+        unpaid=unpaid,
+        dependents=dependents,
         credibility=credibility,
         news_lag=news_lag(lag_draw, degree),
         degree=degree,
@@ -252,6 +301,9 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
         friends_indptr=indptr,
         friends_indices=indices,
     )
+    a.unit_reserve = np.full(n_units, -1, dtype=np.int32)
+    for i, (first, last, _) in enumerate(reserve):
+        a.unit_reserve[first:last] = i
     a.unit_gone = np.zeros(n_units, dtype=np.int32)
     a.unit_fled = np.zeros(n_units, dtype=np.int32)
     a.friend_gone = np.zeros(n, dtype=np.float32)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rout.model.state import FLED, ON_DUTY, STATES, VISIBLE, Army
+from rout.model.registry import FLED, ON_DUTY, STATES
+from rout.model.state import VISIBLE, Army
 
 
 def cell(army: Army, idx: np.ndarray, n_ranks: int, n_groups: int, n_places: int) -> np.ndarray:
@@ -36,19 +37,19 @@ def _apply(
     """One soldier after another: every tally, then the soldier's own state."""
     block = counts.size // len(visible)
     for k in range(idx.size):
-        i, to = idx[k], new[k]
-        old = state[i]
+        i, to = idx[k], np.int64(new[k])
+        old = np.int64(state[i])  # int64 before any product, compiled or not
         u = unit[i]
         c = (np.int64(rank[i]) * n_groups + group[i]) * n_places + unit_place[u]
         counts[old * block + c] -= 1
         counts[to * block + c] += 1
-        dv = visible[to] - visible[old]
+        dv = np.int64(visible[to]) - np.int64(visible[old])
         if dv != 0:
             unit_gone[u] += dv
             for j in range(friends_indptr[i], friends_indptr[i + 1]):
                 friend_gone[friends_indices[j]] += np.float32(dv)
-        if to == FLED and old != FLED and enforcer[rank[i]]:
-            unit_fled[u] += 1
+        if enforcer[rank[i]] and (to == FLED) != (old == FLED):
+            unit_fled[u] += 1 if to == FLED else -1
         state[i] = to
         if to != ON_DUTY:
             effort[i] = 0.0

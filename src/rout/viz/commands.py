@@ -1,7 +1,6 @@
 """`rout report` and `rout serve`, added to the main command by `register(app)`.
 
-rout.cli is imported inside the commands, not at the top, so cli.py may call
-`register` while it is itself being imported.
+The heavy modules are imported inside the commands, so `rout --help` stays quick.
 """
 
 from __future__ import annotations
@@ -13,52 +12,58 @@ from typing import Annotated
 
 import typer
 
-from rout.console import err, fail, out
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario value: KEY=VALUE (repeatable)."),
-]
+from rout.console import (
+    DaysOption,
+    RunsOption,
+    ScenarioArg,
+    SeedOption,
+    SetOption,
+    err,
+    fail,
+    load,
+    out,
+    parse_sets,
+    progress,
+)
 
 
 def report(
-    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")] = "syria-2024",
-    runs: Annotated[int, typer.Option(min=1, max=200,
-                                      help="Seeds seed..seed+N-1; N > 1 draws 5-95% bands.")] = 1,
-    seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 1,
+    scenario: ScenarioArg = "syria-2024",
+    runs: RunsOption = 1,
+    seed: SeedOption = 1,
     set_: SetOption = None,
-    days: Annotated[float | None, typer.Option(min=0.01, help="Horizon in days.")] = None,
+    days: DaysOption = None,
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
         "report.html"),
+    discovery: Annotated[Path | None, typer.Option(
+        help="A stored discovery (the --out folder of rout discover, or its JSON file): "
+             "adds what would have held it.")] = None,
 ) -> None:
     """Write one self-contained HTML report: timeline, plots, map, drivers, stories."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from rout.cli import parse_sets
-    from rout.scenario.loader import ScenarioError, load_scenario
-    from rout.viz.report import simulate_seeds, write
+    from rout.viz.report import simulate_runs, write
 
     if out_file.suffix.lower() not in (".html", ".htm"):
         raise fail(f"--out {out_file}: the report is HTML; use a name ending in .html")
     if out_file.is_dir():
         raise fail(f"--out {out_file}: is a folder; give a file name ending in .html")
+    found = None
+    if discovery is not None:
+        from rout.experiments.discover import Discovery
+
+        try:
+            found = Discovery.read(discovery)
+        except ValueError as exc:
+            raise fail(f"--discovery {exc}") from None
     overrides = parse_sets(set_)
+    sc = load(scenario, parse_sets(set_, days))
+    with progress(runs, f"{sc.name}, {sc.army.strength:,} soldiers") as advance:
+        results = simulate_runs(scenario, runs, seed, overrides, days, progress=advance)
     try:
-        sc = load_scenario(scenario, {**overrides, **({"days": days} if days else {})})
-    except ScenarioError as exc:
-        raise fail(str(exc).splitlines()) from None
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} runs"), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"{sc.name}, {sc.army.strength:,} soldiers", total=runs)
-        results = simulate_seeds(scenario, runs, seed, overrides, days,
-                                 progress=lambda k: bar.advance(task, k))
-    try:
-        path = write(results, out_file, overrides)
+        path = write(results, out_file, overrides, found)
     except OSError as exc:
         raise fail(f"--out {out_file}: cannot write: {exc.strerror or exc}") from None
     out.print(f"report written to [bold]{path}[/bold] ({runs} run{'s' if runs > 1 else ''}, "
-              f"seeds {seed}..{seed + runs - 1})")
+              f"root seed {seed})")
 
 
 def serve(

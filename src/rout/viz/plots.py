@@ -17,18 +17,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from rout.model.engine import TERMS
-from rout.model.state import STATES
-from rout.run import Run, date_of
-from rout.scenario.schema import RANKS
+from rout.experiments.summary import QUANTILES, quantiles, summarise_days
+from rout.model.registry import BASELINE, STATE_NAMES, STATES, TERMS
+from rout.model.results import Run, date_of
 
 Runs = Run | Sequence[Run]
 
-STATE_COLOURS = dict(zip(STATES, ("#2f855a", "#68d391", "#d69e2e", "#ed8936", "#c53030",
-                                  "#9b2c2c", "#6b46c1", "#1a202c", "#718096"), strict=True))
-MECHANISM_COLOURS = dict(zip((*TERMS, "baseline"), ("#c05621", "#c53030", "#6b46c1",
-                                                    "#2b6cb0", "#2f855a", "#a0aec0"),
-                             strict=True))
+STATE_COLOURS = {s.name: s.colour for s in STATES}
+MECHANISM_COLOURS = {t.name: t.colour for t in (*TERMS, BASELINE)}
 SUFFIXES = (".png", ".svg", ".pdf")
 
 
@@ -41,8 +37,8 @@ def as_runs(runs: Runs) -> list[Run]:
 
 
 def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median, 5th and 95th percentiles across runs (axis 0), ignoring NaN."""
-    lo, mid, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
+    """Median, 5th and 95th percentiles across runs (axis 0), as every summary takes them."""
+    lo, mid, hi = quantiles(values, QUANTILES, axis=0)
     return mid, lo, hi
 
 
@@ -51,18 +47,6 @@ def stack(runs: list[Run], column: str) -> tuple[np.ndarray, np.ndarray]:
     n = min(len(r.series) for r in runs)
     days = runs[0].series["day"].to_numpy()[:n]
     return days, np.stack([r.series[column].to_numpy(dtype=float)[:n] for r in runs])
-
-
-def sizes(run: Run, dim: str) -> dict[str, int]:
-    """Soldiers of each rank or group in the army: the denominator of a desertion share."""
-    army = run.engine.army
-    if dim == "rank":
-        labels, codes = list(RANKS), army.rank
-    else:
-        labels, codes = run.groups_, army.group
-    counts = np.bincount(codes, minlength=len(labels))
-    return {label: int(counts[i]) for i, label in enumerate(labels)
-            if f"{dim}.{label}.left" in run.series.columns and counts[i] > 0}
 
 
 def save(fig: Figure, path: str | Path | None) -> Figure:
@@ -103,13 +87,13 @@ def _day_axis(ax: Axes, run: Run) -> None:
     ax.grid(alpha=0.3)
 
 
-def strength(runs: Runs, states: Sequence[str] = STATES, ax: Axes | None = None,
+def strength(runs: Runs, states: Sequence[str] = STATE_NAMES, ax: Axes | None = None,
              path: str | Path | None = None) -> Figure:
     """Soldiers in each state over time: how the army drains away, and into what."""
     rs = as_runs(runs)
-    bad = [s for s in states if s not in STATES]
+    bad = [s for s in states if s not in STATE_NAMES]
     if bad:
-        raise ValueError(f"unknown state {bad[0]!r}; states are {', '.join(STATES)}")
+        raise ValueError(f"unknown state {bad[0]!r}; states are {', '.join(STATE_NAMES)}")
     ax = _axes(ax)
     for s in states:
         days, values = stack(rs, s)
@@ -133,7 +117,7 @@ def desertion(runs: Runs, by: str = "rank", ax: Axes | None = None,
     ax = _axes(ax)
     colours = iter(("#c53030", "#dd6b20", "#2b6cb0", "#2f855a", "#6b46c1", "#718096",
                     "#b7791f", "#285e61"))
-    for label, total in sizes(rs[0], by).items():
+    for label, total in rs[0].sizes(by).items():
         days, values = stack(rs, f"{by}.{label}.left")
         _line(ax, days, values / total, label, next(colours, "#4a5568"))
     ax.set_ylabel("share that has left")
@@ -194,19 +178,20 @@ def drivers(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) 
 
 
 def fall_table(runs: Runs) -> pd.DataFrame:
-    """Per observed place: the recorded fall day and the simulated median, 5-95% and the
-    share of runs in which it fell within the horizon."""
+    """Per observed place: the recorded fall day, the runs, the share in which it fell and the
+    simulated median and 5-95% (NaN where it fell in fewer runs than the quantile needs:
+    a median of NaN means it held)."""
     rs = as_runs(runs)
     tl = [r.timeline() for r in rs]
     sim = np.stack([t["simulated"].to_numpy(dtype=float) for t in tl])
-    fell = np.isfinite(sim)
     rows = []
     for j, place in enumerate(tl[0]["place"]):
-        got = sim[fell[:, j], j]
-        mid, lo, hi = np.percentile(got, [50, 5, 95]) if got.size else (np.nan,) * 3
+        s = summarise_days(sim[:, j])
         rows.append({"place": place, "observed": float(tl[0]["observed"].iloc[j]),
-                     "median": mid, "p5": lo, "p95": hi, "fell": fell[:, j].mean()})
-    return pd.DataFrame(rows, columns=["place", "observed", "median", "p5", "p95", "fell"])
+                     "runs": s.runs, "fell": s.share, "median": s.median, "p05": s.p05,
+                     "p95": s.p95})
+    return pd.DataFrame(rows, columns=["place", "observed", "runs", "fell", "median", "p05",
+                                       "p95"])
 
 
 def falls(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) -> Figure:
@@ -217,13 +202,16 @@ def falls(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) ->
     horizon = float(rs[0].series["day"].iloc[-1])
     y = np.arange(len(table))
     ax.scatter(table["observed"], y, marker="D", color="black", zorder=3, label="recorded")
-    have = table["fell"] > 0
+    have = table["median"].notna().to_numpy()
     t = table[have]
-    ax.errorbar(t["median"], y[have], xerr=[t["median"] - t["p5"], t["p95"] - t["median"]],
-                fmt="o", color="#c53030", capsize=3, zorder=2,
+    upper = np.where(np.isfinite(t["p95"]), t["p95"], horizon)
+    ax.errorbar(t["median"], y[have], xerr=[t["median"] - t["p05"], upper - t["median"]],
+                fmt="o", color="#CC6677", capsize=3, zorder=2,
                 label="simulated" + (" (median, 5-95%)" if len(rs) > 1 else ""))
     for yi, row in zip(y, table.itertuples(), strict=True):
-        note = "held" if row.fell == 0 else (f"fell in {row.fell:.0%}" if row.fell < 1 else "")
+        k = round(row.fell * row.runs)
+        note = (f"held (fell in {k} of {row.runs})" if not np.isfinite(row.median)
+                else f"fell in {k} of {row.runs}" if k < row.runs else "")
         if note:
             ax.annotate(note, (horizon, yi), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=8, color="#4a5568")

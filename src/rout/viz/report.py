@@ -15,17 +15,22 @@ from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 import rout
-from rout.model.state import STATES
-from rout.run import Run, simulate
+from rout.experiments.plan import map_runs, replicates
+from rout.experiments.summary import describe, summarise_days
+from rout.model.registry import STATE_NAMES
+from rout.model.results import Run, simulate
 from rout.viz import plots
 from rout.viz.map import MapLayers
+
+if TYPE_CHECKING:
+    from rout.experiments.discover import Discovery
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -67,6 +72,7 @@ $map
 
 <h2 id="drivers">What drove the departures</h2>
 $drivers
+$counterfactual
 
 <h2 id="events">Events</h2>
 $events
@@ -83,16 +89,23 @@ $parameters
 QUIET_EVENTS = ("generals_fled",)  # one row per hour and place: summarised as a count
 
 
-def simulate_seeds(scenario: str | Path, runs: int = 1, seed: int = 1,
-                   overrides: dict[str, Any] | None = None, days: float | None = None,
-                   progress: Callable[[int], None] | None = None) -> list[Run]:
-    """Runs with seeds seed..seed+runs-1, one after another (the report's ensemble)."""
-    out = []
-    for s in range(seed, seed + runs):
-        out.append(simulate(scenario, seed=s, overrides=overrides, days=days))
-        if progress is not None:
-            progress(1)
-    return out
+def simulate_runs(scenario: str | Path, runs: int = 1, seed: int = 1,
+                  overrides: dict[str, Any] | None = None, days: float | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[Run]:
+    """The report's runs: run r uses the root seed's child r, as every experiment does."""
+    over = {**(overrides or {}), **({"days": days} if days is not None else {})}
+    return map_runs(replicates(scenario, runs, seed, over, "report"), _whole_run,
+                    progress=progress)
+
+
+def _whole_run(scenario: Any, overrides: dict[str, Any], seed: np.random.SeedSequence) -> Run:
+    return simulate(scenario, seed=seed, overrides=overrides)
+
+
+def seed_label(run: Run) -> str:
+    """`Seed 1` for a single run, `Root seed 1, run 0` for a run of several."""
+    key = run.seed.spawn_key
+    return f"Root seed {run.seed.entropy}, run {key[0]}" if key else f"Seed {run.seed.entropy}"
 
 
 def png(fig: Figure, dpi: int = 100) -> str:
@@ -125,9 +138,9 @@ def _spread(values: np.ndarray, fmt: str) -> str:
 
 
 def _outcome(runs: list[Run]) -> str:
-    n = runs[0].engine.army.n
+    n = runs[0].n_soldiers
     rows = []
-    for s in STATES:
+    for s in STATE_NAMES:
         last = np.array([r.series[s].iloc[-1] for r in runs], dtype=float)
         rows.append({"state": s.replace("_", " "), "soldiers": _spread(last, ",.0f"),
                      "share": _spread(last / n, ".1%")})
@@ -142,17 +155,14 @@ def _timeline(runs: list[Run]) -> str:
     t = plots.fall_table(runs)
     if t.empty:
         return "<p>This scenario records no outcomes to compare with.</p>"
-    r0, several = runs[0], len(runs) > 1
+    r0 = runs[0]
     rows = []
     for row in t.itertuples():
-        sim = plots.date_label(r0, row.median)
-        if several and row.fell > 0:
-            sim += f" (5-95%: {row.p5:.1f} to {row.p95:.1f})"
+        s = summarise_days(np.array([r.fall_days[row.place] for r in runs]))
         rows.append({"place": row.place, "recorded": plots.date_label(r0, row.observed),
-                     "simulated": sim if row.fell > 0 else "held",
-                     "error (days)": f"{row.median - row.observed:+.1f}" if row.fell else "-",
-                     "fell in": f"{row.fell:.0%} of runs"})
-    return (table(pd.DataFrame(rows), numeric=("error (days)", "fell in"))
+                     "simulated": describe(s, lambda d: plots.date_label(r0, d)),
+                     "error (days)": "-" if s.held else f"{s.median - row.observed:+.1f}"})
+    return (table(pd.DataFrame(rows), numeric=("error (days)",))
             + png(plots.falls(runs)))
 
 
@@ -167,15 +177,40 @@ def _plots(runs: list[Run]) -> str:
     return "\n".join(f"<h3>{escape(title)}</h3>{png(fig)}" for title, fig in parts)
 
 
+MAP_DPI = 100  # with MAP_WIDTH, the map's PNG is as wide as the page: shown at 1:1
+MAP_WIDTH = 10.6  # inches
+
+
+def map_figure(run: Run) -> Figure:
+    """The start, half-way and the end on a 2 x 2 grid, the fourth cell the legend.
+
+    Side by side, three maps of a country would each be a third of the page
+    wide and their names too small to read; two a row, each is half the page
+    at full size, the titles have room, and the legend covers no map.
+    """
+    fig = Figure(figsize=(MAP_WIDTH, MAP_WIDTH), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    first = MapLayers(run, fig.add_subplot(grid[0, 0]), legend=False)
+    picks = np.unique(np.linspace(0, first.steps - 1, 3).round().astype(int))
+    first.show(picks[0])
+    for i, step in enumerate(picks[1:], start=1):
+        MapLayers(run, fig.add_subplot(grid[i // 2, i % 2]), legend=False).show(step)
+    w, s, e, n = first.bounds
+    aspect = (n - s) / ((e - w) * np.cos(np.radians((s + n) / 2)))
+    fig.set_size_inches(MAP_WIDTH, MAP_WIDTH * float(np.clip(aspect, 0.45, 1.35)) + 1.2)
+    key = fig.add_subplot(grid[1, 1]) if len(picks) == 3 else fig.add_subplot(grid[1, :])
+    key.axis("off")
+    key.legend(handles=first.legend_handles(), loc="center left", fontsize=10,
+               frameon=False, labelspacing=0.9)
+    return fig
+
+
 def _map(run: Run) -> str:
-    days = run.series["day"].to_numpy()
-    fig = Figure(figsize=(16, 6), layout="constrained")
-    picks = np.unique(np.linspace(0, days.size - 1, 3).round().astype(int))
-    for i, step in enumerate(picks):
-        MapLayers(run, fig.add_subplot(1, len(picks), i + 1)).show(step)
     return (f"<p>Seed {escape(str(run.seed.entropy))}, at the start, half-way and at the end. "
-            "Blue: held by the government; orange: taken; marker area: soldiers on duty; "
-            "triangles: attacking forces.</p>" + png(fig, dpi=80))
+            "Blue: held by the government; orange: taken, with the ground nearest to it; "
+            "marker area: soldiers on duty; triangles: attacking forces, with the routes "
+            "they took. Coast, borders, rivers and lakes: Natural Earth 1:50m.</p>"
+            + png(map_figure(run), dpi=MAP_DPI))
 
 
 def _drivers(runs: list[Run]) -> str:
@@ -188,6 +223,41 @@ def _drivers(runs: list[Run]) -> str:
     note = " (mean over runs)" if len(runs) > 1 else ""
     return (f"<p>Each decision to leave split over the terms that pushed it{note}.</p>"
             + table(df, numeric=("decisions to leave", "share")))
+
+
+def _counterfactual(discovery: Discovery | None, scenario: str) -> str:
+    """What would have held it: a stored discovery's boxes in words, their restrictions,
+    the peeling trajectory and the feature scores (nothing without a discovery)."""
+    if discovery is None:
+        return ""
+    from rout.experiments.discover import describe_box
+
+    d = discovery
+    other = (f" <b>Note: the discovery is of {escape(d.scenario)}, this report of "
+             f"{escape(scenario)}.</b>" if d.scenario != scenario else "")
+    intro = (f"<p>Scenario discovery (PRIM) over {d.runs:,} runs of {escape(d.scenario)} "
+             f"({d.points:,} design points, {escape(d.method)}), varying "
+             f"{escape(', '.join(d.inputs))}. The outcome <code>{escape(d.outcome)}</code> "
+             f"is met in {d.cases:,} of {d.points:,} {d.unit} ({d.share:.0%}). Coverage: the "
+             "share of all such cases inside a box; density: the share of the box's cases "
+             f"that meet it.{other}</p>")
+    parts = [f'<h2 id="counterfactual">What would have held it</h2>{intro}']
+    parts += [f"<p><b>{escape(sentence)}</b></p>" for sentence in d.sentences()]
+    for box in d.boxes:
+        parts.append(f"<h3>Box {box.number}: coverage {box.coverage:.0%}, density "
+                     f"{box.density:.0%}, mass {box.mass:.0%} (step {box.step} of its peeling "
+                     f"trajectory)</h3>")
+        shown = describe_box(box).assign(**{"quasi-p": lambda f: [
+            f"{v:.2g}" for v in f["quasi-p"]]})
+        parts.append(table(shown, numeric=("quasi-p",)))
+    if d.boxes:
+        parts.append(png(d.figure()))
+    if d.features:
+        scores = pd.DataFrame({"input": [f["input"] for f in d.features],
+                               "feature score": [f"{f['score']:.3f}" for f in d.features]})
+        parts.append("<p>Which inputs matter most (extra-trees feature scores):</p>"
+                     + table(scores, numeric=("feature score",)))
+    return "\n".join(parts)
 
 
 def _events(run: Run) -> str:
@@ -203,11 +273,11 @@ def _events(run: Run) -> str:
     if len(quiet):
         fled = int(quiet["count"].sum()) if "count" in quiet else len(quiet)
         extra = f"<p>Besides: {fled:,} generals fled over the run.</p>"
-    return f"<p>Seed {escape(str(run.seed.entropy))}.</p>" + table(df) + extra
+    return f"<p>{escape(seed_label(run))}.</p>" + table(df) + extra
 
 
 def _stories(run: Run) -> str:
-    ids = [int(i) for i in run.engine.track]
+    ids = run.tracked_ids
     if not ids:
         return "<p>The scenario follows no soldiers.</p>"
     ranks = run.tracked.drop_duplicates("soldier").set_index("soldier")["rank"]
@@ -218,46 +288,51 @@ def _stories(run: Run) -> str:
         gist = lines[0] if len(lines) < 2 else f"{lines[0]}; last: {lines[-1]}"
         parts.append(f"<details><summary>soldier {i} ({escape(str(ranks[i]))}): "
                      f"{escape(gist)}</summary><pre>{escape(story)}</pre></details>")
-    return f"<p>Seed {escape(str(run.seed.entropy))}.</p>" + "\n".join(parts)
+    return f"<p>{escape(seed_label(run))}.</p>" + "\n".join(parts)
 
 
 def _parameters(runs: list[Run], overrides: dict[str, Any]) -> str:
     sc = runs[0].scenario
-    seeds = [r.seed.entropy for r in runs]
+    seed = runs[0].seed
+    seeds = (f"root seed {seed.entropy}, children 0..{len(runs) - 1}" if seed.spawn_key
+             else f"seed {seed.entropy}")
     given = (table(pd.DataFrame({"key": list(overrides), "value": list(overrides.values())}))
              if overrides else "<p>No overrides: the scenario as written.</p>")
     rows = [f'<tr{" class=set" if k in overrides else ""}><td>{escape(k)}</td>'
             f'<td class="n">{escape(str(v))}</td></tr>'
             for k, v in sc.parameters.model_dump().items()]
     off = [m for m, on in sc.mechanisms.items() if not on]
-    return (f"<p>Seeds: {escape(', '.join(map(str, seeds)))}. Horizon {sc.days:g} days in "
+    return (f"<p>Seeds: {escape(seeds)}. Horizon {sc.days:g} days in "
             f"steps of {sc.step_hours:g} h. Mechanisms switched off: "
             f"{escape(', '.join(off)) if off else 'none'}.</p><h3>Overrides</h3>{given}"
             "<h3>All parameters</h3><table><thead><tr><th>parameter</th><th class=\"n\">value"
             f"</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def render(runs: Run | Sequence[Run], overrides: dict[str, Any] | None = None) -> str:
-    """The report as one HTML string (runs: one Run or several seeds of one scenario)."""
+def render(runs: Run | Sequence[Run], overrides: dict[str, Any] | None = None,
+           discovery: Discovery | None = None) -> str:
+    """The report as one HTML string (runs: one Run or several seeds of one scenario); with
+    a discovery (`rout.experiments.discover`), a section on what would have held it."""
     rs = plots.as_runs(runs)
     sc, over = rs[0].scenario, dict(overrides or {})
     start = f", starting {sc.start_date:%d %B %Y}" if sc.start_date else ""
     wall = sum(r.wall_seconds for r in rs)
-    meta = (f"{rs[0].engine.army.n:,} soldiers, {len(sc.places)} places, {sc.days:g} days"
+    meta = (f"{rs[0].n_soldiers:,} soldiers, {len(sc.places)} places, {sc.days:g} days"
             f"{start}; {len(rs)} run{'s' if len(rs) > 1 else ''} ({wall:.1f} s of simulation). "
             f"rout {rout.__version__}, generated {dt.datetime.now():%Y-%m-%d %H:%M}.")
     return PAGE.substitute(
         name=escape(sc.name), description=escape(sc.description), meta=escape(meta),
         outcome=_outcome(rs), timeline=_timeline(rs), plots=_plots(rs), map=_map(rs[0]),
-        drivers=_drivers(rs), events=_events(rs[0]), stories=_stories(rs[0]),
+        drivers=_drivers(rs), counterfactual=_counterfactual(discovery, sc.name),
+        events=_events(rs[0]), stories=_stories(rs[0]),
         parameters=_parameters(rs, over),
     )
 
 
 def write(runs: Run | Sequence[Run], path: str | Path,
-          overrides: dict[str, Any] | None = None) -> Path:
+          overrides: dict[str, Any] | None = None, discovery: Discovery | None = None) -> Path:
     """Write the report to an HTML file and return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(runs, overrides), encoding="utf-8")
+    path.write_text(render(runs, overrides, discovery), encoding="utf-8")
     return path

@@ -7,21 +7,35 @@ refused with a readable 422. The page itself is plain HTML/JS drawing SVG: no
 front-end build and no asset fetched from the internet, so it works offline.
 
 Runs go to a pool of worker processes (spawned once, at start-up, and kept
-warm); each worker sends back only the few arrays the page draws, never a
-whole Run. The browser never names a file: scenarios are chosen among the
-built-in ones by name.
+warm; a pool whose worker died is replaced, and its runs retried); each worker
+sends back only the few arrays the page draws, never a whole Run. The browser
+never names a file: scenarios are chosen among the built-in ones by name.
+
+Several people may share a dashboard: the `Scheduler` hands the workers one run
+at a time, in turn to each request waiting, so a small request never waits for a
+large one to finish; a small one may also run beside the pool, in the server's
+own thread. The queue is bounded (MAX_ACTIVE requests, MAX_PER_CLIENT from one
+address): beyond, 429. A request whose client went away is dropped (its runs
+not yet started are never started). Each request is checked first (`Guard`):
+its `Host` and `Origin` must be the address the server listens on (403: no DNS
+rebinding, no other site's page driving it), and its body at most MAX_BODY bytes
+(413). No message echoes more than a short excerpt of what was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import multiprocessing
 import time
-from collections.abc import Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from fastapi import FastAPI, Request
@@ -29,12 +43,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException
 
 import rout
-from rout.model.state import STATES
-from rout.run import simulate
+from rout import ema
+from rout.experiments.plan import replicates
+from rout.experiments.summary import QUANTILES, quantiles, summarise_days
+from rout.model.registry import STATE_NAMES, STATES
+from rout.model.results import simulate
 from rout.scenario.loader import ScenarioError, builtin_scenarios, load_scenario
-from rout.scenario.schema import RANKS, Scenario
+from rout.scenario.schema import Scenario
 
 STATIC = Path(__file__).parent / "static"
 MAX_RUNS = 20
@@ -42,16 +60,18 @@ MAX_POPULATION = 200_000
 MAX_DAYS = 30.0
 MAX_SOLDIER_STEPS = 8e8  # 20 runs of syria-2024 as written: about a minute on 2 cores
 MAX_POINTS = 240  # time points sent to the page per curve
+MAX_BODY = 16 * 1024  # bytes of a request's body (a run request is a few hundred)
+MAX_ACTIVE = 8  # requests running or waiting at once
+MAX_PER_CLIENT = 2  # of which from one address
+SMALL_WORK = 5e6  # soldier-steps of a request small enough to run beside the pool
+RETRIES = 2  # times a run is tried again after its worker died
+EXCERPT = 200  # characters of a refused input a message may show
 
-# name: (label, low, high, step, help); the bounds keep runs meaningful and quick
+# name: (label, low, high, step, help) of each slider: the levers' ranges of rout.ema, the one
+# table every experiment explores (the switches, backup_real and amnesty_on, are checkboxes)
 LEVERS: dict[str, tuple[str, float, float, float, str]] = {
-    "pay_multiplier": ("Pay", 0.25, 4.0, 0.05, "multiplies every rank's pay"),
-    "backer_commitment": ("Backers' commitment", 0.0, 3.0, 0.05,
-                          "scales allies' air support and reinforcements"),
-    "enforcement": ("Enforcement", 0.0, 3.0, 0.05, "scales the risk of being caught leaving"),
-    "checkpoint_density": ("Checkpoints", 0.0, 3.0, 0.05, "checkpoints on the roads home"),
-    "officer_loyalty": ("Officer loyalty", -1.0, 1.0, 0.05,
-                        "added to officers' loyalty, which holds them back"),
+    name: (i.label, i.low, i.high, i.step, i.help) for name, i in ema.LEVERS.items()
+    if not i.switch
 }
 
 
@@ -79,7 +99,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    scenario: str = "syria-2024"
+    scenario: str = Field("syria-2024", max_length=100)
     runs: int = Field(10, ge=1, le=MAX_RUNS)
     seed: int = Field(1, ge=0, le=2**31 - 1)
     days: float | None = Field(None, ge=0.5, le=MAX_DAYS)
@@ -91,7 +111,8 @@ class RunRequest(BaseModel):
     def _builtin(cls, name: str) -> str:
         known = builtin_scenarios()
         if name not in known:
-            raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(known)}")
+            raise ValueError(f"unknown scenario {_cut(repr(name), 40)}; choose one of "
+                             f"{', '.join(known)}")
         return name
 
     def overrides(self) -> dict[str, Any]:
@@ -105,7 +126,8 @@ class RunRequest(BaseModel):
         return over
 
 
-def run_one(name: str, seed: int, overrides: dict[str, Any], with_map: bool) -> dict[str, Any]:
+def run_one(name: str, overrides: dict[str, Any], seed: np.random.SeedSequence,
+            with_map: bool) -> dict[str, Any]:
     """One run in a worker, cut down to the arrays the page draws (cheap to send back)."""
     run = simulate(name, seed=seed, overrides=overrides)
     s = run.series
@@ -113,20 +135,17 @@ def run_one(name: str, seed: int, overrides: dict[str, Any], with_map: bool) -> 
     idx = np.unique(np.r_[np.arange(0, n, max(1, -(-n // MAX_POINTS))), n - 1])
     pick = s.iloc[idx]
     out: dict[str, Any] = {"day": pick["day"].to_numpy()}
-    for col in (*STATES, "left", "mean_effort", "mean_credibility", "power_share"):
+    for col in (*STATE_NAMES, "left", "mean_effort", "mean_credibility", "power_share"):
         out[col] = pick[col].to_numpy(dtype=float)
-    army = run.engine.army
-    for dim, labels, codes in (("rank", RANKS, army.rank), ("group", run.groups_, army.group)):
-        sizes = np.bincount(codes, minlength=len(labels))
-        for j, label in enumerate(labels):
-            if f"{dim}.{label}.left" in s.columns and sizes[j]:
-                out[f"{dim}.{label}"] = pick[f"{dim}.{label}.left"].to_numpy(dtype=float) / sizes[j]
+    for dim in ("rank", "group"):
+        for label, size in run.sizes(dim).items():
+            out[f"{dim}.{label}"] = pick[f"{dim}.{label}.left"].to_numpy(dtype=float) / size
     out["fall"] = run.timeline()["simulated"].to_numpy(dtype=float)
     if with_map:
-        k = len(run.places_)
+        k = len(run.place_names)
         out["map.government"] = run.places["government"].to_numpy(dtype=bool).reshape(n, k)[idx]
         out["map.on_duty"] = np.stack(
-            [pick[f"place.{p}.on_duty"].to_numpy(dtype=float) for p in run.places_], axis=1)
+            [pick[f"place.{p}.on_duty"].to_numpy(dtype=float) for p in run.place_names], axis=1)
         f = run.forces
         out["map.forces"] = [
             {"name": name, **{c: f.loc[f["force"] == name, c].to_numpy()[idx]
@@ -150,8 +169,7 @@ def _list(values: Iterable[float], digits: int = 4) -> list[float | None]:
 
 
 def _band(runs: list[dict[str, Any]], key: str) -> dict[str, list[float | None]]:
-    values = np.stack([r[key] for r in runs])
-    lo, mid, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
+    lo, mid, hi = quantiles(np.stack([r[key] for r in runs]), QUANTILES, axis=0)
     return {"median": _list(mid), "lo": _list(lo), "hi": _list(hi)}
 
 
@@ -160,7 +178,7 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
     """The page's JSON: bands over the ensemble, the timeline, the first run's map."""
     first = runs[0]
     curves = {
-        "strength": {s: _band(runs, s) for s in (*STATES, "left")},
+        "strength": {s: _band(runs, s) for s in (*STATE_NAMES, "left")},
         "morale": {k: _band(runs, k) for k in ("mean_effort", "mean_credibility",
                                                 "power_share")},
         "rank": {k.split(".", 1)[1]: _band(runs, k) for k in first if k.startswith("rank.")},
@@ -169,15 +187,16 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
     falls = np.stack([r["fall"] for r in runs])
     timeline = []
     for j, obs in enumerate(sc.observed):
-        got = falls[:, j][np.isfinite(falls[:, j])]
-        mid, lo, hi = np.percentile(got, [50, 5, 95]) if got.size else (np.nan,) * 3
+        d = summarise_days(falls[:, j])
         timeline.append({"place": obs.place, "observed": obs.day, "note": obs.note,
-                         "median": _list([mid])[0], "lo": _list([lo])[0], "hi": _list([hi])[0],
-                         "fell": round(got.size / len(runs), 4)})
+                         "median": _list([d.median])[0], "lo": _list([d.p05])[0],
+                         "hi": _list([d.p95])[0], "fell": round(d.share, 4),
+                         "fell_runs": d.happened, "runs": d.runs, "held": d.held})
     index = {p.name: i for i, p in enumerate(sc.places)}
     return {
         "scenario": sc.name, "description": sc.description, "runs": len(runs),
-        "seeds": list(range(req.seed, req.seed + req.runs)), "soldiers": sc.army.strength,
+        "seed": req.seed, "soldiers": sc.army.strength,
+        "states": [{"name": st.name, "label": st.label, "colour": st.colour} for st in STATES],
         "days": sc.days, "start_date": sc.start_date.isoformat() if sc.start_date else None,
         "elapsed": round(elapsed, 3), "overrides": req.overrides(),
         "day": _list(first["day"]), "curves": curves, "timeline": timeline,
@@ -194,14 +213,267 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
     }
 
 
+def _cut(text: str, limit: int = EXCERPT) -> str:
+    """At most `limit` characters of a text (an excerpt of input, in a message)."""
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
+
+
 def _readable(exc: RequestValidationError) -> str:
-    """One line per refused input, field first, as the page shows it."""
+    """One line per refused input, field first, as the page shows it (never more than an
+    excerpt of the input)."""
     lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p != "body")
-        msg = str(err["msg"]).removeprefix("Value error, ")
+    for err in exc.errors()[:5]:
+        loc = _cut(".".join(str(p) for p in err["loc"] if p != "body"), 60)
+        msg = _cut(str(err["msg"]).removeprefix("Value error, "))
         lines.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(lines)
+    return _cut("; ".join(lines), 2 * EXCERPT)
+
+
+class Busy(Exception):
+    """The queue is full, or this client has as many requests waiting as it may (429)."""
+
+
+@dataclass(eq=False)
+class Job:
+    """One request's runs: those waiting for a worker, and the results as they come."""
+
+    client: str
+    tasks: list[tuple[Any, ...]]  # the arguments of run_one, one tuple per run
+    small: bool
+    done: asyncio.Future[list[Any]]
+    waiting: list[int] = field(default_factory=list)  # indices of runs not yet started
+    results: dict[int, Any] = field(default_factory=dict)
+    tries: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.waiting = list(range(len(self.tasks)))
+
+
+class Scheduler:
+    """The dashboard's runs on its workers, fairly and within bounds.
+
+    Each free worker takes the next run of the next request in turn (round robin), so
+    requests share the workers run by run, and a small request (at most SMALL_WORK
+    soldier-steps) may also run in a thread of the server beside the pool. At most
+    MAX_ACTIVE requests are running or waiting, MAX_PER_CLIENT from one address; beyond,
+    `submit` raises Busy. A pool whose worker died (BrokenProcessPool) is replaced and the
+    runs it lost are tried again, RETRIES times at most. With `workers` 1 every run goes
+    to a thread of the server (no pool)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: Executor | None = None
+        self.generation = 0  # pools made so far: a failure of an older one is not news
+        self.side = ThreadPoolExecutor(1, thread_name_prefix="rout-small")
+        self.jobs: list[Job] = []
+        self.busy = 0  # runs on the pool (or its thread when workers is 1)
+        self.side_busy = 0
+        self.turn = 0
+
+    def start(self) -> Executor | None:
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(self.workers,
+                                            mp_context=multiprocessing.get_context("spawn"))
+            self.generation += 1
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.side.shutdown(wait=False, cancel_futures=True)
+
+    def _renew(self, generation: int) -> None:
+        """Replace a broken pool (once, however many of its runs failed)."""
+        if generation != self.generation or self.workers <= 1:
+            return
+        old = self.pool
+        self.start()
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, client: str, tasks: list[tuple[Any, ...]], small: bool) -> Job:
+        if len(self.jobs) >= MAX_ACTIVE:
+            raise Busy(f"the dashboard is busy with {len(self.jobs)} requests; try again in "
+                       "a moment")
+        if sum(j.client == client for j in self.jobs) >= MAX_PER_CLIENT:
+            raise Busy(f"{MAX_PER_CLIENT} of your requests are still running; wait for them "
+                       "(or close their pages) before asking for more")
+        job = Job(client, tasks, small, asyncio.get_running_loop().create_future())
+        self.jobs.append(job)
+        self._dispatch()
+        return job
+
+    def cancel(self, job: Job) -> None:
+        """Drop a request: its runs not yet started never start (those running finish)."""
+        job.waiting.clear()
+        if job in self.jobs:
+            self.jobs.remove(job)
+        if not job.done.done():
+            job.done.cancel()
+
+    def _next(self, small_only: bool) -> tuple[Job, int] | None:
+        ready = [j for j in self.jobs if j.waiting and (j.small or not small_only)]
+        if not ready:
+            return None
+        self.turn = (self.turn + 1) % len(ready)
+        job = ready[self.turn]
+        return job, job.waiting.pop(0)
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.busy < self.workers:
+                picked, side = self._next(small_only=False), False
+            elif self.side_busy < 1:
+                picked, side = self._next(small_only=True), True
+            else:
+                return
+            if picked is None:
+                return
+            job, i = picked
+            executor = self.side if side else self.pool
+            generation = self.generation
+            try:
+                future = loop.run_in_executor(executor, run_one, *job.tasks[i])
+            except BrokenProcessPool:
+                self._renew(generation)
+                job.waiting.insert(0, i)
+                continue
+            if side:
+                self.side_busy += 1
+            else:
+                self.busy += 1
+            future.add_done_callback(self._finished(job, i, side, generation))
+
+    def _finished(self, job: Job, i: int, side: bool, generation: int
+                  ) -> Callable[[asyncio.Future[Any]], None]:
+        def finished(future: asyncio.Future[Any]) -> None:
+            if side:
+                self.side_busy -= 1
+            else:
+                self.busy -= 1
+            if not job.done.done():
+                exc = None if future.cancelled() else future.exception()
+                if future.cancelled() or isinstance(exc, BrokenProcessPool):
+                    self._renew(generation)
+                    job.tries[i] = job.tries.get(i, 0) + 1
+                    if job.tries[i] <= RETRIES:
+                        job.waiting.insert(0, i)
+                    else:
+                        self._fail(job, RuntimeError("a worker died running it, "
+                                                     f"{RETRIES + 1} times"))
+                elif exc is not None:
+                    self._fail(job, exc)
+                else:
+                    job.results[i] = future.result()
+                    if len(job.results) == len(job.tasks):
+                        self.jobs.remove(job)
+                        job.done.set_result([job.results[k] for k in range(len(job.tasks))])
+            self._dispatch()
+        return finished
+
+    def _fail(self, job: Job, exc: BaseException) -> None:
+        job.waiting.clear()
+        if job in self.jobs:
+            self.jobs.remove(job)
+        job.done.set_exception(exc)
+
+
+def allowed_hosts(host: str) -> set[str]:
+    """The names a request's Host (or Origin) may give for a server listening on `host`:
+    that address, and for a loopback address the loopback names too (Starlette's test
+    client calls itself `testserver`)."""
+    names = {host.strip("[]").lower()}
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host.lower() == "localhost"
+    if loopback:
+        names |= {"localhost", "127.0.0.1", "::1", "testserver"}
+    return names
+
+
+def _split_host(value: str) -> tuple[str, int | None]:
+    """`name:port` (or `[v6]:port`) as (name, port); port None if absent; ('', None) if
+    the value is not a host at all."""
+    try:
+        parts = urlsplit(f"//{value}")
+        return (parts.hostname or "", parts.port)
+    except ValueError:
+        return "", None
+
+
+class Guard:
+    """ASGI middleware: the Host and Origin of every request must be the server's own
+    address (403 otherwise), and its body at most MAX_BODY bytes (413)."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.app = app
+        self.any_address = host in ("0.0.0.0", "::", "")
+        self.names = allowed_hosts("127.0.0.1" if self.any_address else host) | {host}
+        self.port = port
+
+    def _ours(self, name: str, port: int | None) -> bool:
+        if self.port is not None and port is not None and port != self.port:
+            return False
+        if name in self.names:
+            return True
+        if self.any_address:  # listening everywhere: any address of ours, but no name
+            try:
+                ipaddress.ip_address(name)
+                return True
+            except ValueError:
+                return False
+        return False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        name, port = _split_host(headers.get("host", ""))
+        if not self._ours(name, port):
+            await _refuse(scope, send, 403, "this dashboard answers only to its own address (the "
+                                     "Host header names another)")
+            return
+        origin = headers.get("origin")
+        if origin is not None:
+            parts = urlsplit(origin)
+            try:
+                o_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+            except ValueError:
+                o_port = -1
+            if parts.scheme not in ("http", "https") or not self._ours(parts.hostname or "",
+                                                                        o_port):
+                await _refuse(scope, send, 403, "this dashboard answers only to its own pages (the "
+                                         "Origin header names another site)")
+                return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _refuse(scope, send, 413, f"the request body may be at most {MAX_BODY:,} bytes")
+            return
+        seen = 0
+
+        async def bounded() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:
+                    raise HTTPException(413, f"the request body may be at most {MAX_BODY:,} "
+                                             "bytes")
+            return message
+
+        await self.app(scope, bounded, send)
+
+
+async def _refuse(scope: dict[str, Any], send: Any, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    response = JSONResponse(status_code=status, content={"message": message})
+    await response(scope, None, send)
 
 
 def scenario_info(name: str) -> dict[str, Any]:
@@ -213,28 +485,38 @@ def scenario_info(name: str) -> dict[str, Any]:
             "levers": {k: params[k] for k in Levers.model_fields}}
 
 
-def create_app(workers: int = 2) -> FastAPI:
-    """The dashboard app; `workers` processes run the ensemble (1: in a thread, no pool)."""
-    pool: dict[str, Executor | None] = {"executor": None}
+def create_app(workers: int = 2, host: str = "127.0.0.1", port: int | None = None) -> FastAPI:
+    """The dashboard app; `workers` processes run the ensembles (1: a thread, no pool).
+
+    `host` and `port` are where it listens: requests naming another Host or Origin are
+    refused (port None: any port)."""
+    scheduler = Scheduler(workers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        if workers > 1:
-            ex = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-            loop = asyncio.get_running_loop()
-            await asyncio.gather(*(loop.run_in_executor(ex, _warm) for _ in range(workers)))
-            pool["executor"] = ex
+        loop = asyncio.get_running_loop()
+        ex = scheduler.start()
+        warming = [loop.run_in_executor(scheduler.side, _warm)]
+        if ex is not None:
+            warming += [loop.run_in_executor(ex, _warm) for _ in range(workers)]
+        await asyncio.gather(*warming)
         yield
-        if pool["executor"] is not None:
-            pool["executor"].shutdown(cancel_futures=True)
+        scheduler.close()
 
     app = FastAPI(title="rout dashboard", version=rout.__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(Guard, host=host, port=port)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def refused(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"message": _readable(exc)})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code,
+                            content={"message": _cut(str(exc.detail))},
+                            headers=getattr(exc, "headers", None))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -249,13 +531,22 @@ def create_app(workers: int = 2) -> FastAPI:
         return {"scenarios": [scenario_info(n) for n in builtin_scenarios()],
                 "limits": limits, "levers": levers, "default_runs": 10}
 
+    @app.get("/api/status")
+    async def status() -> dict[str, Any]:
+        """How busy the dashboard is: requests running or waiting, and runs on the workers."""
+        return {"requests": len(scheduler.jobs), "running": scheduler.busy,
+                "beside": scheduler.side_busy, "workers": workers, "pools": scheduler.generation,
+                "limits": {"requests": MAX_ACTIVE, "per_client": MAX_PER_CLIENT,
+                           "body_bytes": MAX_BODY}}
+
     @app.post("/api/run")
-    async def run(req: RunRequest) -> JSONResponse:
+    async def run(req: RunRequest, request: Request) -> JSONResponse:
         over = req.overrides()
         try:
             sc = load_scenario(req.scenario, over)
         except ScenarioError as exc:
-            return JSONResponse(status_code=400, content={"message": "; ".join(exc.problems)})
+            return JSONResponse(status_code=400,
+                                content={"message": _cut("; ".join(exc.problems), 2 * EXCERPT)})
         steps = np.ceil(sc.days * 24 / sc.step_hours)
         work = sc.army.strength * steps * req.runs
         if work > MAX_SOLDIER_STEPS:
@@ -263,13 +554,30 @@ def create_app(workers: int = 2) -> FastAPI:
                 "message": f"too much work for the dashboard: {req.runs} runs x "
                            f"{sc.army.strength:,} soldiers x {steps:.0f} steps; lower the runs, "
                            "the population or the horizon"})
-        loop = asyncio.get_running_loop()
         start = time.perf_counter()
-        jobs = [loop.run_in_executor(pool["executor"], run_one, req.scenario, s, over, i == 0)
-                for i, s in enumerate(range(req.seed, req.seed + req.runs))]
-        runs = await asyncio.gather(*jobs)
+        plan = replicates(req.scenario, req.runs, req.seed, over, "dashboard")
+        tasks = [(*plan.job(0, r), r == 0) for r in range(req.runs)]
+        client = request.client.host if request.client else "?"
+        try:
+            job = scheduler.submit(client, tasks, small=work <= SMALL_WORK)
+        except Busy as exc:
+            return JSONResponse(status_code=429, content={"message": str(exc)},
+                                headers={"Retry-After": "5"})
+        try:
+            while not job.done.done():
+                await asyncio.wait([job.done], timeout=0.25)
+                if not job.done.done() and await request.is_disconnected():
+                    scheduler.cancel(job)  # nobody is waiting for it any more
+                    return JSONResponse(status_code=499, content={"message": "gone"})
+            runs = job.done.result()
+        except Exception as exc:  # a run that raised: one line, an excerpt
+            return JSONResponse(status_code=500, content={
+                "message": _cut(f"the runs failed: {type(exc).__name__}: {exc}")})
+        finally:
+            scheduler.cancel(job)
         return JSONResponse(assemble(sc, req, runs, time.perf_counter() - start))
 
+    app.state.scheduler = scheduler
     return app
 
 
@@ -277,4 +585,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
     """Run the dashboard until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(workers), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(workers, host, port), host=host, port=port, log_level="warning")

@@ -3,12 +3,9 @@
 
 const $ = (sel) => document.querySelector(sel);
 const SVGNS = "http://www.w3.org/2000/svg";
-const STATE_COLOURS = {
-  on_duty: "#2f855a", on_leave: "#68d391", absent: "#d69e2e", deserting: "#ed8936",
-  deserted: "#c53030", fled: "#9b2c2c", captured: "#6b46c1", killed: "#1a202c",
-  jailed: "#718096",
-};
-const PALETTE = ["#c53030", "#dd6b20", "#2b6cb0", "#2f855a", "#6b46c1", "#718096"];
+// state colours and labels come with every result, from the model's registry of states
+const PALETTE = ["#CC6677", "#DDCC77", "#332288", "#117733", "#88CCEE", "#882255",
+                 "#44AA99", "#999933", "#AA4499"];
 const GOVERNMENT = "#2b6cb0";
 const ATTACKER = "#dd6b20";
 
@@ -286,15 +283,16 @@ function timeline(rows) {
   }
   for (const row of rows) {
     const tr = document.createElement("tr");
-    const spread = result.runs > 1 && row.fell > 0
-      ? ` [${row.lo.toFixed(1)} to ${row.hi.toFixed(1)}]` : "";
-    const error = row.median === null ? null : row.median - row.observed;
+    // one rule everywhere: a place that fell in fewer than half the runs held
+    const hi = row.hi === null ? "held" : row.hi.toFixed(1);
+    const spread = result.runs > 1 && !row.held ? ` [${row.lo.toFixed(1)} to ${hi}]` : "";
+    const error = row.held ? null : row.median - row.observed;
     const cells = [
       [row.place, ""], [dateLabel(row.observed), ""],
-      [row.fell > 0 ? dateLabel(row.median) + spread : "held", ""],
+      [row.held ? "held" : dateLabel(row.median) + spread, ""],
       [error === null ? "-" : `${error > 0 ? "+" : ""}${error.toFixed(1)} d`,
        error === null ? "n" : `n ${error < 0 ? "early" : "late"}`],
-      [`${Math.round(row.fell * 100)}%`, "n"],
+      [`${row.fell_runs} of ${row.runs}`, "n"],
     ];
     for (const [text, cls] of cells) {
       const td = document.createElement("td");
@@ -309,7 +307,8 @@ function timeline(rows) {
   falls.replaceChildren();
   for (const f of result.map.falls) {
     const li = document.createElement("li");
-    li.textContent = `${dateLabel(f.day)}: ${f.place} ${f.detail} (seed ${result.map.seed})`;
+    li.textContent = `${dateLabel(f.day)}: ${f.place} ${f.detail} (run 0 of root seed `
+      + `${result.map.seed})`;
     falls.append(li);
   }
 }
@@ -318,20 +317,23 @@ function render(data) {
   stop();
   result = data;
   const c = data.curves;
-  chart($("#chart-strength"), data.day, lines(c.strength, STATE_COLOURS));
+  const stateColours = Object.fromEntries(data.states.map((st) => [st.name, st.colour]));
+  stateColours.left = "#000000";
+  chart($("#chart-strength"), data.day, lines(c.strength, stateColours));
   chart($("#chart-rank"), data.day, lines(c.rank, {}), { percent: true, ymax: 1 });
   chart($("#chart-group"), data.day, lines(c.group, {}), { percent: true, ymax: 1 });
   chart($("#chart-morale"), data.day, lines(c.morale, {
-    mean_effort: "#2f855a", mean_credibility: "#2b6cb0", power_share: "#718096",
+    mean_effort: "#117733", mean_credibility: "#332288", power_share: "#999933",
   }, { mean_effort: "effort", mean_credibility: "credibility", power_share: "power" }),
   { ymax: 1 });
   drawMap(data.map);
   $("#frame").max = data.day.length - 1;
   $("#frame").disabled = false;
   $("#play").disabled = false;
-  $("#map-label").textContent = `(seed ${data.map.seed})`;
+  $("#map-label").textContent = `(run 0 of root seed ${data.map.seed})`;
   timeline(data.timeline);
-  const seeds = data.runs > 1 ? `${data.runs} seeds (median and 5-95% bands)` : "1 seed";
+  const seeds = data.runs > 1
+    ? `${data.runs} runs of root seed ${data.seed} (median and 5-95% bands)` : "1 run";
   $("#status").textContent = `${data.scenario}: ${seeds}, ${data.soldiers.toLocaleString("en")} `
     + `soldiers, ${data.days} days, answered in ${data.elapsed.toFixed(1)} s.`;
   const used = Object.entries(data.overrides).map(([k, v]) => `${k}=${v}`).join(", ");

@@ -1,4 +1,9 @@
-"""Running a scenario and reading the results as tidy pandas frames."""
+"""Running a scenario, and the results of a run as documented attributes and tidy frames.
+
+Everything a caller needs from a run (the CLI, the plots, the report, the
+dashboard, the experiments) is an attribute or a frame of `Run`; nothing
+outside `rout.model` reads the engine's internals.
+"""
 
 from __future__ import annotations
 
@@ -13,31 +18,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rout.model.engine import ACTIONS, TERMS, Engine
+from rout.model.engine import Engine
+from rout.model.movement import STATUSES
 from rout.model.record import TRACKED
-from rout.model.state import ON_LEAVE, STATES, VISIBLE
+from rout.model.registry import ACTION_NAMES, BASELINE, ON_LEAVE, STATE_NAMES, TERM_NAMES, TERMS
+from rout.model.state import VISIBLE
 from rout.scenario.loader import load_scenario
-from rout.scenario.schema import RANKS, Scenario, Track
+from rout.scenario.schema import Scenario, Track
 
 
-def pick_tracked(engine_army, scenario: Scenario, rng: np.random.Generator) -> list[int]:
+def pick_tracked(engine: Engine, scenario: Scenario, rng: np.random.Generator) -> list[int]:
     """Soldiers to follow, drawn by the scenario's `track` selectors."""
-    a = engine_army
+    a = engine.world.army
     index = {p.name: i for i, p in enumerate(scenario.places)}
     groups = [g.name for g in scenario.army.groups]
     ids: list[int] = []
     for sel in scenario.track:
-        mask = _select(a, sel, index, groups)
+        mask = _select(a, sel, index, groups, list(scenario.army.ranks))
         pool = np.flatnonzero(mask)
         pool = pool[~np.isin(pool, ids)]
         ids += rng.choice(pool, size=min(sel.count, pool.size), replace=False).tolist()
     return ids
 
 
-def _select(a, sel: Track, index: dict[str, int], groups: list[str]) -> np.ndarray:
+def _select(a, sel: Track, index: dict[str, int], groups: list[str], ranks: list[str]
+            ) -> np.ndarray:
     mask = np.ones(a.n, dtype=bool)
     if sel.rank is not None:
-        mask &= a.rank == RANKS.index(sel.rank)
+        mask &= a.rank == ranks.index(sel.rank)
     if sel.group is not None:
         mask &= a.group == groups.index(sel.group)
     if sel.place is not None:
@@ -68,39 +76,91 @@ def simulate(
     rng = np.random.default_rng(ss)
     picker = rng.spawn(1)[0]
     start = time.perf_counter()
-    eng = Engine(sc, rng, track=[])
-    ids = list(track or []) + pick_tracked(eng.army, sc, picker)
-    bad = [i for i in ids if not 0 <= i < eng.army.n]
+    eng = Engine(sc, rng)
+    n = eng.world.army.n
+    ids = list(track or []) + pick_tracked(eng, sc, picker)
+    bad = [i for i in ids if not 0 <= i < n]
     if bad:
-        raise ValueError(f"track: soldier id {bad[0]} out of range 0..{eng.army.n - 1}")
+        raise ValueError(f"track: soldier id {bad[0]} out of range 0..{n - 1}")
     if ids:
-        eng.track = np.asarray(ids, dtype=np.int64)
-        eng.recorder = type(eng.recorder)(eng)
+        eng.track(ids)
     eng.run(progress)
     wall = time.perf_counter() - start
     return Run(sc, eng, ss, wall)
 
 
 class Run:
-    """The results of one run, as tidy frames built on first use."""
+    """The results of one run: documented attributes, and tidy frames built on first use.
+
+    Attributes: `scenario`, `seed` (its SeedSequence), `wall_seconds`, `n_soldiers`,
+    `scale` (soldiers each agent stands for: counts are of soldiers, while each row of
+    `departures` and `tracked` is an agent), `steps`, `place_names`, `group_names`,
+    `rank_names` (the ranks the army has), `tracked_ids`, `bribe_price` (the price of
+    leave, in the army's currency), `fall_days` (day each place fell, NaN if it held),
+    `end_reason` (why the run ended) and `engine` (the engine that ran it).
+    """
 
     def __init__(self, scenario: Scenario, engine: Engine, seed: np.random.SeedSequence,
                  wall_seconds: float) -> None:
+        w = engine.world
         self.scenario = scenario
         self.engine = engine
         self.seed = seed
         self.wall_seconds = wall_seconds
-        self.places_ = engine.place_names
-        self.groups_ = [g.name for g in scenario.army.groups]
+        self.place_names: list[str] = list(w.place_names)
+        self.group_names: list[str] = [g.name for g in scenario.army.groups]
+        self.rank_names: list[str] = list(scenario.army.ranks)
+        self.scale: int = w.k
+        self.n_soldiers: int = int(w.army.n) * w.k
+        self.tracked_ids: list[int] = [int(i) for i in w.track]
+        self.bribe_price: float = float(w.bribe_price)
+
+    @property
+    def _w(self):
+        return self.engine.world
+
+    @property
+    def end_reason(self) -> str:
+        """Why the run ended: the war decided (and how), or the horizon."""
+        return self._w.end_reason
+
+    @property
+    def steps(self) -> int:
+        """Steps recorded."""
+        return self._w.steps
+
+    @property
+    def fall_days(self) -> pd.Series:
+        """Day each place fell (NaN for a place still held), indexed by place."""
+        return pd.Series(self._w.fall_hour / 24.0, index=self.place_names, name="fall_day")
+
+    def day_power_below(self, share: float = 0.25) -> float:
+        """The first day the army's effective power is below this share of its start
+        (NaN: never within the run)."""
+        s = self.series
+        below = s.loc[s["power_share"] < share, "day"]
+        return float(below.iloc[0]) if len(below) else float("nan")
+
+    def sizes(self, dim: str) -> dict[str, int]:
+        """Soldiers of each rank or group at the start: the denominator of a share gone."""
+        a = self._w.army
+        if dim == "rank":
+            labels, codes = self.rank_names, a.rank
+        elif dim == "group":
+            labels, codes = self.group_names, a.group
+        else:
+            raise ValueError(f"sizes: dim must be rank or group, got {dim!r}")
+        counts = np.bincount(codes, minlength=len(labels)) * self.scale
+        return {label: int(counts[i]) for i, label in enumerate(labels) if counts[i] > 0}
 
     def __repr__(self) -> str:
-        return (f"<Run {self.scenario.name!r} seed={self.seed.entropy} steps={self.engine.steps} "
-                f"soldiers={self.engine.army.n}>")
+        return (f"<Run {self.scenario.name!r} seed={self.seed.entropy} steps={self.steps} "
+                f"soldiers={self.n_soldiers}>")
 
     # --------------------------------------------------------------- frames
     def _time(self) -> pd.DataFrame:
         rec = self.engine.recorder
-        t = rec.t[: self.engine.steps]
+        t = rec.t[: self.steps]
         out = pd.DataFrame({"step": np.arange(t.size), "t_hours": t, "day": t / 24.0})
         if self.scenario.start_date is not None:
             start = pd.Timestamp(self.scenario.start_date)
@@ -108,18 +168,19 @@ class Run:
         return out
 
     def _cube(self) -> np.ndarray:
-        """Counts as an array of shape (step, state, rank, group, place)."""
-        eng = self.engine
-        return eng.recorder.counts[: eng.steps].reshape(eng.steps, len(STATES), *eng.shape)
+        """Counts of soldiers as an array of shape (step, state, rank, group, place)."""
+        n = self.steps
+        cube = self.engine.recorder.counts[:n].reshape(n, len(STATE_NAMES), *self._w.shape)
+        return cube * self.scale if self.scale > 1 else cube
 
     @cached_property
     def series(self) -> pd.DataFrame:
         """Per step: counts by state; present and left by rank, group and place; effort,
         credibility and effective power."""
-        rec, n = self.engine.recorder, self.engine.steps
+        rec, n = self.engine.recorder, self.steps
         cube = self._cube()
         out = self._time()
-        for s, name in enumerate(STATES):
+        for s, name in enumerate(STATE_NAMES):
             out[name] = cube[:, s].sum(axis=(1, 2, 3))
         left = cube[:, VISIBLE.astype(bool)].sum(axis=1)
         out["left"] = left.sum(axis=(1, 2, 3))
@@ -127,14 +188,12 @@ class Run:
         out["mean_credibility"] = rec.mean_credibility[:n]
         out["effective_power"] = rec.power[:n]
         out["power_share"] = rec.power[:n] / rec.power[0] if n and rec.power[0] else np.nan
-        labels = {"rank": list(RANKS), "group": self.groups_, "place": self.places_}
+        labels = {"rank": self.rank_names, "group": self.group_names, "place": self.place_names}
         for axis, dim in enumerate(("rank", "group", "place")):
             other = tuple(i for i in range(3) if i != axis)
             duty = cube[:, 0].sum(axis=tuple(o + 1 for o in other))
             gone = left.sum(axis=tuple(o + 1 for o in other))
             for j, label in enumerate(labels[dim]):
-                if dim == "rank" and label not in self.scenario.army.ranks:
-                    continue
                 out[f"{dim}.{label}.on_duty"] = duty[:, j]
                 out[f"{dim}.{label}.left"] = gone[:, j]
         return out
@@ -144,14 +203,13 @@ class Run:
         """Tidy counts: one row per (step, state, rank, group, place) with soldiers in it."""
         cube = self._cube()
         idx = np.nonzero(cube)
-        ranks = np.array(RANKS)
         out = pd.DataFrame(
             {
                 "step": idx[0],
-                "state": pd.Categorical.from_codes(idx[1], STATES),
-                "rank": pd.Categorical.from_codes(idx[2], ranks),
-                "group": pd.Categorical.from_codes(idx[3], self.groups_),
-                "place": pd.Categorical.from_codes(idx[4], self.places_),
+                "state": pd.Categorical.from_codes(idx[1], STATE_NAMES),
+                "rank": pd.Categorical.from_codes(idx[2], self.rank_names),
+                "group": pd.Categorical.from_codes(idx[3], self.group_names),
+                "place": pd.Categorical.from_codes(idx[4], self.place_names),
                 "count": cube[idx],
             }
         )
@@ -161,14 +219,16 @@ class Run:
     @cached_property
     def places(self) -> pd.DataFrame:
         """Per step and place: who holds it, the defenders' power and the danger felt."""
-        rec, n, k = self.engine.recorder, self.engine.steps, self.engine.n_places
+        rec, n, k = self.engine.recorder, self.steps, len(self.place_names)
         time_ = self._time()
         return pd.DataFrame(
             {
                 "step": np.repeat(time_["step"].to_numpy(), k),
                 "day": np.repeat(time_["day"].to_numpy(), k),
-                "place": pd.Categorical(np.tile(self.places_, n), categories=self.places_),
+                "place": pd.Categorical(np.tile(self.place_names, n),
+                                        categories=self.place_names),
                 "government": rec.government[:n].ravel(),
+                "progress": rec.place_progress[:n].ravel(),
                 "defender_power": rec.place_power[:n].ravel(),
                 "danger": rec.place_danger[:n].ravel(),
             }
@@ -176,13 +236,13 @@ class Run:
 
     @cached_property
     def forces(self) -> pd.DataFrame:
-        """Per step and attacking force: strength, momentum and position (lat, lon)."""
-        eng, rec, n = self.engine, self.engine.recorder, self.engine.steps
-        names = [f.name for f in eng.forces]
+        """Per step and attacking force: status, strength, readiness and position."""
+        w, rec, n = self._w, self.engine.recorder, self.steps
+        names = [f.name for f in w.forces]
         lat = np.array([p.lat for p in self.scenario.places])
         lon = np.array([p.lon for p in self.scenario.places])
         node, nxt, along = rec.force_node[:n], rec.force_next[:n], rec.force_along[:n]
-        edge = eng.roads.km[node, np.where(nxt >= 0, nxt, node)]
+        edge = w.roads.km[node, np.where(nxt >= 0, nxt, node)]
         frac = np.where(nxt >= 0, along / np.where(edge > 0, edge, 1.0), 0.0)
         to = np.where(nxt >= 0, nxt, node)
         k = len(names)
@@ -192,7 +252,8 @@ class Run:
                 "day": np.repeat(rec.t[:n] / 24.0, k),
                 "force": np.tile(names, n),
                 "strength": rec.force_strength[:n].ravel(),
-                "momentum": rec.force_momentum[:n].ravel(),
+                "status": pd.Categorical.from_codes(rec.force_status[:n].ravel(), STATUSES),
+                "readiness": rec.force_readiness[:n].ravel(),
                 "lat": (lat[node] + frac * (lat[to] - lat[node])).ravel(),
                 "lon": (lon[node] + frac * (lon[to] - lon[node])).ravel(),
             }
@@ -202,50 +263,49 @@ class Run:
     def events(self) -> pd.DataFrame:
         """What happened, when and where: one row per event."""
         cols = ["t_hours", "day", "kind", "place", "detail"]
-        df = pd.DataFrame(self.engine.log)
+        df = pd.DataFrame(self._w.log)
         return df if len(df) else pd.DataFrame(columns=cols)
 
     @cached_property
     def departures(self) -> pd.DataFrame:
         """Every decision to leave: who, when, how, and the terms of W - N at that moment."""
-        logs = self.engine.departures
+        logs = self._w.departures
         if not logs:
             return pd.DataFrame(columns=["t_hours", "day", "soldier", "action", "rank", "group",
-                                         "place", "threshold", *TERMS])
+                                         "place", "threshold", *TERM_NAMES])
         cat = {k: np.concatenate([d[k] for d in logs]) for k in logs[0]}
         out = pd.DataFrame(
             {
                 "t_hours": cat["t_hours"],
                 "day": cat["t_hours"] / 24.0,
                 "soldier": cat["soldier"],
-                "action": pd.Categorical.from_codes(cat["action"], ACTIONS),
-                "rank": pd.Categorical.from_codes(cat["rank"], RANKS),
-                "group": pd.Categorical.from_codes(cat["group"], self.groups_),
-                "place": pd.Categorical.from_codes(cat["place"], self.places_),
+                "action": pd.Categorical.from_codes(cat["action"], ACTION_NAMES),
+                "rank": pd.Categorical.from_codes(cat["rank"], self.rank_names),
+                "group": pd.Categorical.from_codes(cat["group"], self.group_names),
+                "place": pd.Categorical.from_codes(cat["place"], self.place_names),
                 "threshold": cat["threshold"],
             }
         )
-        for j, name in enumerate(TERMS):
+        for j, name in enumerate(TERM_NAMES):
             out[name] = cat["terms"][:, j]
         return out
 
     @cached_property
     def tracked(self) -> pd.DataFrame:
         """Hour by hour, the state and inner numbers of each tracked soldier."""
-        eng, n = self.engine, self.engine.steps
-        ids = eng.track
+        w, n = self._w, self.steps
+        ids = w.track
         k = ids.size
-        rec = eng.recorder
+        rec = self.engine.recorder
         out = pd.DataFrame(
             {"step": np.repeat(np.arange(n), k), "day": np.repeat(rec.t[:n] / 24.0, k),
              "soldier": np.tile(ids, n)}
         )
         for name in TRACKED:
             out[name] = rec.tracked[name][:n].ravel()
-        out["state"] = pd.Categorical.from_codes(out["state"].astype(int), STATES)
-        out["place"] = pd.Categorical.from_codes(out["place"].astype(int), self.places_)
-        a = eng.army
-        out["rank"] = pd.Categorical.from_codes(np.tile(a.rank[ids], n), RANKS)
+        out["state"] = pd.Categorical.from_codes(out["state"].astype(int), STATE_NAMES)
+        out["place"] = pd.Categorical.from_codes(out["place"].astype(int), self.place_names)
+        out["rank"] = pd.Categorical.from_codes(np.tile(w.army.rank[ids], n), self.rank_names)
         return out
 
     @cached_property
@@ -254,14 +314,14 @@ class Run:
         (grievance, danger, collapse, each at its level) and the restraints that weakened
         (enforcement, loyalty, each by how much it fell since the start of the run)."""
         d = self.departures
-        terms = d[list(TERMS)].to_numpy()
-        start = self.engine.terms0[d["soldier"].to_numpy()]
-        pressure = np.array([t in ("grievance", "danger", "collapse") for t in TERMS])
+        terms = d[list(TERM_NAMES)].to_numpy()
+        start = self._w.terms0[d["soldier"].to_numpy()]
+        pressure = np.array([t.pressure for t in TERMS])
         push = np.where(pressure, terms, terms - start).clip(0.0, None)
         total = push.sum(axis=1, keepdims=True)
         share = np.divide(push, total, out=np.zeros_like(push), where=total > 0)
-        out = pd.DataFrame(share, columns=list(TERMS), index=d.index)
-        out["baseline"] = (total[:, 0] <= 0).astype(float)
+        out = pd.DataFrame(share, columns=list(TERM_NAMES), index=d.index)
+        out[BASELINE.name] = (total[:, 0] <= 0).astype(float)
         return out
 
     def drivers(self, by: str | list[str] | None = None) -> pd.DataFrame:
@@ -282,38 +342,48 @@ class Run:
                              "use rank, group, place, day or action")
         att = self._attribution
         frame = pd.concat([d[keys], att], axis=1)
-        mechanisms = [*TERMS, "baseline"]
+        mechanisms = [*TERM_NAMES, BASELINE.name]
         if keys:
-            wide = frame.groupby(keys, observed=True)[mechanisms].sum()
+            wide = frame.groupby(keys, observed=True)[mechanisms].sum() * self.scale
             long = wide.stack().rename("departures").reset_index()
             long = long.rename(columns={long.columns[len(keys)]: "mechanism"})
             long["share"] = long["departures"] / long.groupby(keys, observed=True)[
                 "departures"].transform("sum")
             return long
-        totals = frame[mechanisms].sum()
+        totals = frame[mechanisms].sum() * self.scale
         return pd.DataFrame({"mechanism": mechanisms, "departures": totals.to_numpy(),
-                             "share": (totals / max(len(d), 1)).to_numpy()})
+                             "share": (totals / max(len(d) * self.scale, 1)).to_numpy()})
 
     def story(self, soldier: int) -> str:
         """A tracked soldier's path through the run, in plain words."""
-        from rout.story import tell
+        from rout.narrative import tell
 
-        return tell(self.tracked, soldier, self.scenario, self.scenario.parameters.bribe_price)
+        return tell(self.tracked, soldier, self.scenario, self.bribe_price)
 
     def timeline(self) -> pd.DataFrame:
-        """Observed against simulated fall dates, with the error in days (NaN: did not fall)."""
+        """The record's falls and holds against the run: the simulated fall day (NaN: held)
+        and the error in days (for a hold: NaN while it held through the day the record
+        ends, else how many days before that day it fell, negative)."""
+        falls = self.fall_days
         rows = []
         for o in self.scenario.observed:
-            hour = self.engine.fall_hour[self.engine.index[o.place]]
-            sim = hour / 24.0 if np.isfinite(hour) else np.nan
-            rows.append({"place": o.place, "observed": o.day, "simulated": sim,
-                         "error_days": sim - o.day})
-        return pd.DataFrame(rows, columns=["place", "observed", "simulated", "error_days"])
+            if o.event == "figure":
+                continue
+            sim = float(falls[o.place])
+            if o.event == "hold":
+                err = sim - o.day if np.isfinite(sim) and sim <= o.day else np.nan
+            else:
+                err = sim - o.day
+            rows.append({"place": o.place, "event": o.event, "observed": o.day,
+                         "simulated": sim, "error_days": err})
+        return pd.DataFrame(rows, columns=["place", "event", "observed", "simulated",
+                                           "error_days"])
 
     # --------------------------------------------------------------- summaries
     def final_counts(self) -> dict[str, int]:
+        """Soldiers in each state at the end."""
         last = self.series.iloc[-1]
-        return {s: int(last[s]) for s in STATES}
+        return {s: int(last[s]) for s in STATE_NAMES}
 
     def summary(self) -> dict[str, Any]:
         """The run in one JSON-ready mapping."""
@@ -325,12 +395,12 @@ class Run:
             "seed": self.seed.entropy,
             "spawn_key": list(self.seed.spawn_key),
             "numpy_version": np.__version__,
-            "soldiers": int(self.engine.army.n),
-            "steps": int(self.engine.steps),
+            "soldiers": self.n_soldiers,
+            "steps": int(self.steps),
             "step_hours": self.scenario.step_hours,
             "wall_seconds": round(self.wall_seconds, 4),
             "final_counts": self.final_counts(),
-            "left_share": float(s["left"].iloc[-1] / self.engine.army.n),
+            "left_share": float(s["left"].iloc[-1] / self.n_soldiers),
             "final_power_share": float(s["power_share"].iloc[-1]),
             "events": json.loads(ev.to_json(orient="records")) if len(ev) else [],
             "timeline": json.loads(tl.to_json(orient="records")),

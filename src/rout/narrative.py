@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rout.run import date_of
+from rout.model.results import date_of
 
 MOVES = {
     ("on_duty", "on_leave"): "went on leave",
@@ -42,14 +42,16 @@ def tell(tracked: pd.DataFrame, soldier: int, scenario, bribe_price: float) -> s
     rank = {"nco": "NCO"}.get(first["rank"], first["rank"])
     article = "an" if rank[0] in "AEIOUaeiou" or rank == "NCO" else "a"
     say(first, f"{article} {rank} at {first['place']}, {first['state'].replace('_', ' ')}, "
-               f"savings ${first['savings']:.0f}, effort {first['effort']:.2f}")
+               f"savings {first['savings']:,.0f} {scenario.army.currency}, "
+               f"effort {first['effort']:.2f}")
     prev = first
     for row in rows.iloc[1:].itertuples():
         if row.state != prev.state:
             text = MOVES.get((prev.state, row.state), f"became {row.state.replace('_', ' ')}")
             if (prev.state, row.state) == ("on_duty", "on_leave") and \
                     prev.savings - row.savings >= bribe_price - 1e-3:
-                text = f"paid his commander ${bribe_price:.0f} for leave"
+                text = (f"paid his commander {bribe_price:,.0f} {scenario.army.currency} "
+                        "for leave")
             say(row, text)
         elif row.state == "on_duty":
             if prev.effort > 0.3 >= row.effort:

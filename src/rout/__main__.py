@@ -1,0 +1,5 @@
+"""`python -m rout`: the `rout` command."""
+
+from rout.cli import main
+
+main()
