@@ -33,9 +33,11 @@ demo: $(VENV)/.demo
 	$(BIN)/rout report syria-2024 --runs 5 --out $(OUT)/syria-2024/report.html
 	@echo "report written to $(OUT)/syria-2024/report.html"
 
+# the suite on both cores (pytest-xdist); each file's tests stay on one worker, so a
+# module's fixtures are built once
 test: $(VENV)/.test sysdeps
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 	@$(MAKE) --no-print-directory dist-check
 
 # the documentation site (MkDocs, Material theme) in site/; any warning fails the build

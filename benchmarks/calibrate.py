@@ -21,6 +21,16 @@ import time
 from pathlib import Path
 
 from rout.experiments.joint import BOUNDS, CASES, SCALES, fit
+from rout.scenario.loader import load_scenario
+
+
+def default(name: str) -> float:
+    """A calibrated parameter's value in the built-in syria-2024 (its default: no case sets
+    one)."""
+    node: object = load_scenario("syria-2024")
+    for part in name.split(".") if "." in name else ("parameters", name):
+        node = getattr(node, part)
+    return float(node)  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -31,8 +41,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cases", nargs="*", default=list(CASES))
     ap.add_argument("--out", type=Path, default=Path("out/calibration"))
+    ap.add_argument("--start", type=Path, help="a JSON point (e.g. an earlier fit) to start "
+                    "from; the bounds' parameters it lacks take their defaults")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    first = None
+    if args.start:
+        given = json.loads(args.start.read_text())
+        first = {n: float(given[n]) if n in given else default(n) for n in BOUNDS}
     log = (args.out / "points.jsonl").open("a")
     start = time.perf_counter()
     best = [float("inf")]
@@ -49,7 +65,7 @@ def main() -> None:
                  scale={c: SCALES[c] for c in args.cases}, popsize=args.popsize,
                  generations=args.generations, overrides={"days": 60},
                  backend="processes" if args.workers > 1 else "sequential",
-                 workers=args.workers, progress=heard)
+                 workers=args.workers, progress=heard, start=first)
     result.samples.to_csv(args.out / "samples.csv", index=False)
     print(f"best loss {result.loss:.3f} after {len(result.samples)} points, "
           f"{time.perf_counter() - start:.0f} s")

@@ -1,18 +1,18 @@
 """Leave-one-case-out validation of the behavioural model, written to docs/validation.md.
 
-    .venv/bin/python benchmarks/validate.py [--points 64] [--runs 1] [--final-runs 10]
-                                            [--final-scale 1] [--workers 2]
+    .venv/bin/python benchmarks/validate.py [--popsize 2] [--generations 5] [--runs 1]
+                                            [--final-runs 20] [--workers 2]
                                             [--out out/validation] [--doc docs/validation.md]
 
-One Latin-hypercube design over the bounds of the calibrated parameters
-(`rout.experiments.joint.BOUNDS`) runs on every case with the same seeds (common random
-numbers), at the calibration's super-individual scales. In-sample, the point with
-the least mean loss over all cases is chosen; out-of-sample, for each case, the
-point with the least mean loss over the other cases
-(`rout.experiments.joint.leave_one_out`), which never saw the case. The shipped
-defaults (the joint fit of benchmarks/calibrate.py) and every chosen point are
-then scored on every case over FINAL_RUNS seeds at FINAL_SCALE, and the table of
-docs/validation.md is written from those scores.
+For each case of the library, the joint fit of `rout.experiments.joint.fit`
+runs on the other cases only (`leave_one_out`: a calibration that never saw
+the case), and the case is scored at that fit. A fit on every case with the
+same budget gives the like-for-like in-sample figure; the shipped defaults
+(the longer joint fit of benchmarks/calibrate.py) are scored too. Every fit
+is scored on every case over FINAL_RUNS seeds at the calibration's scales
+(tests/test_scale.py checks they agree with one agent per soldier), and the
+table of docs/validation.md is written from those scores. Each fit's points
+are kept in OUT, so a run that was stopped goes on where it was.
 """
 
 from __future__ import annotations
@@ -25,18 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rout.experiments.joint import (
-    BOUNDS,
-    CASES,
-    SCALES,
-    evaluate,
-    in_sample,
-    joint_loss,
-    leave_one_out,
-)
-from rout.experiments.plan import design_rng, root_entropy
+from rout.experiments.joint import BOUNDS, CASES, SCALES, fit
 from rout.experiments.score import loss, score, table
-from rout.experiments.sweep import lhs
 
 COLUMNS = {
     "mean_abs_error_days": "mean error, days",
@@ -49,35 +39,32 @@ COLUMNS = {
 }
 
 
-def design(points: int, runs: int, workers: int, seed: int, out: Path) -> pd.DataFrame:
-    """The design's points with each case's loss (read back from OUT if already run)."""
-    path = out / "design.csv"
+def fitted(label: str, cases: list[str], args: argparse.Namespace) -> dict[str, float]:
+    """The best point of a joint fit on `cases` (read back from OUT if already run)."""
+    path = args.out / f"fit-{label}.json"
     if path.exists():
-        return pd.read_csv(path)
-    pts = lhs(BOUNDS, points, design_rng(root_entropy(seed)))
-    done = [0]
-    total = points * len(CASES) * runs
-
-    def tick(n: int) -> None:
-        done[0] += n
-        if done[0] % 20 == 0 or done[0] == total:
-            print(f"  design: {done[0]}/{total} runs", flush=True)
-
-    scores = evaluate(pts, CASES, runs, root_entropy(seed), SCALES, {"days": 60},
-                      "processes" if workers > 1 else "sequential", workers, tick)
-    rows = [{**pt, "loss": joint_loss(sc), **{f"loss:{c}": loss(s) for c, s in sc.items()}}
-            for pt, sc in zip(pts, scores, strict=True)]
-    frame = pd.DataFrame(rows)
-    frame.to_csv(path, index=False)
-    return frame
+        return json.loads(path.read_text())["best"]
+    start = time.perf_counter()
+    result = fit(cases, BOUNDS, runs=args.runs, seed=args.seed,
+                 scale={c: SCALES[c] for c in cases}, popsize=args.popsize,
+                 generations=args.generations, overrides={"days": 60},
+                 backend="processes" if args.workers > 1 else "sequential",
+                 workers=args.workers)
+    best = {k: float(v) for k, v in result.best.items()}
+    path.write_text(json.dumps({"cases": cases, "best": best, "loss": result.loss,
+                                "points": len(result.samples),
+                                "seconds": time.perf_counter() - start}, indent=1))
+    print(f"  fit {label}: loss {result.loss:.3f} over {len(result.samples)} points "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return best
 
 
-def final(point: dict[str, float], runs: int, scale: int, workers: int, seed: int
-          ) -> pd.DataFrame:
-    """Every case's score row at a point, over `runs` seeds."""
+def final(point: dict[str, float], runs: int, workers: int, seed: int) -> pd.DataFrame:
+    """Every case's score row at a point, over `runs` seeds at the calibration's scales."""
     rows = []
     for case in CASES:
-        sc = score(case, runs, seed=seed, overrides={**point, "days": 60, "scale": scale},
+        sc = score(case, runs, seed=seed,
+                   overrides={**point, "days": 60, "scale": SCALES[case]},
                    backend="processes" if workers > 1 else "sequential", workers=workers)
         rows.append({**table([sc]).iloc[0].to_dict(), "loss": loss(sc)})
     return pd.DataFrame(rows)
@@ -106,15 +93,15 @@ def markdown(rows: pd.DataFrame, points: dict[str, dict[str, float]], args: argp
         "`.venv/bin/python benchmarks/validate.py` (it writes this page; "
         f"{seconds / 60:.0f} minutes on the 2-core reference machine).",
         "",
-        f"Design: {args.points} Latin-hypercube points over the bounds of "
-        "`benchmarks/calibrate.py`, "
-        f"{args.runs} seed(s) per case, at the calibration's scales; chosen points scored over "
-        f"{args.final_runs} seeds at scale {args.final_scale}.",
+        f"Fits: differential evolution over the bounds of `benchmarks/calibrate.py` "
+        f"(population {args.popsize} per parameter, {args.generations} generations, "
+        f"{args.runs} seed(s) per case and point, at the calibration's scales); every fit "
+        f"scored over {args.final_runs} seeds at those scales.",
         "",
-        "- **defaults**: the shipped parameters (the joint fit of `benchmarks/calibrate.py`).",
-        "- **in-sample**: the design point best for every case together.",
-        "- **left out**: the design point best for the other cases, a fit that never saw "
-        "this case.",
+        "- **defaults**: the shipped parameters (the longer joint fit of "
+        "`benchmarks/calibrate.py`, which saw every case).",
+        "- **in-sample**: a joint fit on every case with the same budget as the fits below.",
+        "- **left out**: the joint fit on the other cases only, which never saw this case.",
         "",
         "A fall is right within a day, or a tenth of the record's span if longer (the "
         "tolerance of `rout score`); a hold is right when the place held in most runs. The",
@@ -125,18 +112,18 @@ def markdown(rows: pd.DataFrame, points: dict[str, dict[str, float]], args: argp
         "|" + "---|" * (len(COLUMNS) + 2),
     ]
     for case in CASES:
-        for fit in ("defaults", "in-sample", "left out"):
-            row = rows[(rows["case"] == case) & (rows["fit"] == fit)].iloc[0]
-            lines.append(f"| {case} | {fit} | "
+        for kind in ("defaults", "in-sample", "left out"):
+            row = rows[(rows["case"] == case) & (rows["fit"] == kind)].iloc[0]
+            lines.append(f"| {case} | {kind} | "
                          + " | ".join(cell(row, k) for k in COLUMNS) + " |")
     gap = {}
-    for fit in ("defaults", "in-sample", "left out"):
-        sub = rows[rows["fit"] == fit]
-        gap[fit] = (float(sub["error_share_of_span"].mean()), float(sub["loss"].mean()))
+    for kind in ("defaults", "in-sample", "left out"):
+        sub = rows[rows["fit"] == kind]
+        gap[kind] = (float(sub["error_share_of_span"].mean()), float(sub["loss"].mean()))
     lines += [
         "",
         "Mean over cases of the error as a share of the span, and of the loss: "
-        + "; ".join(f"{fit} {e:.0%}, loss {v:.2f}" for fit, (e, v) in gap.items()) + ".",
+        + "; ".join(f"{k} {e:.0%}, loss {v:.2f}" for k, (e, v) in gap.items()) + ".",
         "",
         "## The chosen points",
         "",
@@ -151,36 +138,33 @@ def markdown(rows: pd.DataFrame, points: dict[str, dict[str, float]], args: argp
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--points", type=int, default=64, help="design points")
-    ap.add_argument("--runs", type=int, default=1, help="seeds per case and design point")
-    ap.add_argument("--final-runs", type=int, default=10, help="seeds of the final scores")
-    ap.add_argument("--final-scale", type=int, default=1, help="agent scale of the final scores")
+    ap.add_argument("--popsize", type=int, default=2, help="population per parameter")
+    ap.add_argument("--generations", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=1, help="seeds per case and point of a fit")
+    ap.add_argument("--final-runs", type=int, default=20, help="seeds of the final scores")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("out/validation"))
     ap.add_argument("--doc", type=Path, default=Path("docs/validation.md"))
     args = ap.parse_args()
-    if args.points < 2 or args.runs < 1 or args.final_runs < 1 or args.final_scale < 1:
-        ap.error("--points must be at least 2, and --runs, --final-runs and --final-scale "
-                 "at least 1")
+    if min(args.popsize, args.runs, args.final_runs) < 1 or args.generations < 0:
+        ap.error("--popsize, --runs and --final-runs must be at least 1, --generations at "
+                 "least 0")
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    samples = design(args.points, args.runs, args.workers, args.seed, args.out)
-    names = list(BOUNDS)
-    chosen = {"in-sample": in_sample(samples, CASES)}
-    loco = leave_one_out(samples, CASES)
-    points = {"defaults": {}, "in-sample": samples.loc[chosen["in-sample"], names].to_dict()}
-    for case, i in loco.items():
-        points[f"without {case}"] = samples.loc[i, names].to_dict()
+    points = {"defaults": {}, "in-sample": fitted("all", list(CASES), args)}
+    for case in CASES:
+        points[f"without {case}"] = fitted(f"without-{case}",
+                                           [c for c in CASES if c != case], args)
     scored: dict[str, pd.DataFrame] = {}
     for label, point in points.items():
         print(f"scoring {label}", flush=True)
-        scored[label] = final(point, args.final_runs, args.final_scale, args.workers, args.seed)
+        scored[label] = final(point, args.final_runs, args.workers, args.seed)
     rows = []
     for case_i, case in enumerate(CASES):
-        for fit, label in (("defaults", "defaults"), ("in-sample", "in-sample"),
-                           ("left out", f"without {case}")):
-            rows.append({"case": case, "fit": fit, **scored[label].iloc[case_i].to_dict()})
+        for kind, label in (("defaults", "defaults"), ("in-sample", "in-sample"),
+                            ("left out", f"without {case}")):
+            rows.append({"case": case, "fit": kind, **scored[label].iloc[case_i].to_dict()})
     frame = pd.DataFrame(rows)
     frame.to_csv(args.out / "validation.csv", index=False)
     (args.out / "points.json").write_text(json.dumps(points, indent=1))

@@ -1,4 +1,4 @@
-"""Write the tables of docs/ODD.md section 7.19 from the code: every mechanism's
+"""Write the tables of docs/ODD.md section 7.20 from the code: every mechanism's
 parameters with their defaults, and every mechanism switch.
 
     .venv/bin/python docs/make_parameters.py

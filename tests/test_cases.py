@@ -62,12 +62,19 @@ def test_every_case_loads_without_a_warning():
             load_scenario(case)
 
 
-def test_leave_one_out_chooses_the_point_best_for_the_other_cases():
-    import pandas as pd
+def test_leave_one_out_never_shows_a_fit_the_case_it_predicts(monkeypatch):
+    from rout.experiments import joint
 
-    samples = pd.DataFrame({"loss:a": [0.0, 5.0, 1.0], "loss:b": [9.0, 0.0, 1.0],
-                            "loss:c": [9.0, 1.0, 1.5]})
-    chosen = leave_one_out(samples, ["a", "b", "c"])
-    assert chosen == {"a": 1, "b": 2, "c": 2}
+    seen = []
+
+    def fake_fit(cases, bounds, **options):
+        seen.append((tuple(cases), options))
+        return joint.Fit({n: lo for n, (lo, hi) in bounds.items()}, 0.0, None)
+
+    monkeypatch.setattr(joint, "fit", fake_fit)
+    fits = leave_one_out(["a", "b", "c"], {"x": (0.0, 1.0)}, runs=2)
+    assert list(fits) == ["a", "b", "c"]
+    assert [cases for cases, _ in seen] == [("b", "c"), ("a", "c"), ("a", "b")]
+    assert all(options == {"runs": 2} for _, options in seen)
     with pytest.raises(ValueError, match="at least two cases"):
-        leave_one_out(samples, ["a"])
+        leave_one_out(["a"], {"x": (0.0, 1.0)})

@@ -22,7 +22,7 @@ def _doc_default(value) -> str:
 
 
 def test_every_parameter_is_documented_with_its_default():
-    table = ODD[ODD.index("### 7.19"):ODD.index("Rank attributes")]
+    table = ODD[ODD.index("### 7.20"):ODD.index("Rank attributes")]
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+) \|", table, flags=re.M))
     assert set(rows) == set(Parameters.model_fields)
     for name, field in Parameters.model_fields.items():
@@ -65,3 +65,18 @@ def test_stories_page_matches_the_code():
     assert page == module.stories(), "docs/stories.md is stale: run docs/make_stories.py"
     for title, *_ in module.ARCHETYPES:
         assert f"## {title}" in page
+
+
+def test_the_outcome_words_are_defined_in_the_readme_glossary_and_the_odd():
+    from rout.outcomes import GLOSSARY
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    glossary = readme[readme.index("## Glossary"):readme.index("## Layout")]
+    observation = " ".join(ODD[ODD.index("**Observation.**"):
+                               ODD.index("**Attribution of departures**")].split())
+    for word in (*GLOSSARY, "held"):
+        assert f"| **{word}** |" in glossary, word
+        assert f"**{word}**" in observation, word
+    for word, meaning in GLOSSARY.items():
+        gist = meaning.split(";")[0].split(":")[0]  # e.g. "visibly out of the army at that moment"
+        assert gist in glossary and gist in observation, word

@@ -30,6 +30,16 @@ def test_every_documented_range_is_a_parameter_within_its_declared_bounds(table)
         assert item.low <= default <= item.high, f"{name}: the default is outside its range"
 
 
+def test_calibrated_uncertainties_span_the_calibration_bounds():
+    from rout.ema import UNCERTAINTIES
+    from rout.experiments.joint import BOUNDS
+
+    shared = set(UNCERTAINTIES) & set(BOUNDS)
+    assert shared  # the weights the calibration fits are explored over the same ranges
+    for name in shared:
+        assert (UNCERTAINTIES[name].low, UNCERTAINTIES[name].high) == BOUNDS[name], name
+
+
 def test_every_lever_of_the_model_is_in_the_table():
     from rout.model.levers import NEUTRAL
 

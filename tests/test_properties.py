@@ -10,18 +10,25 @@ from hypothesis import strategies as st
 import rout
 from rout.model.registry import STATE_NAMES as STATES
 from rout.model.registry import VISIBLE
+from rout.scenario.fields import SMALLEST
 from rout.scenario.schema import MECHANISMS
+
+
+def amount(most: float) -> st.SearchStrategy[float]:
+    """0, or a number the format accepts up to `most` (it refuses sizes below SMALLEST)."""
+    return st.just(0.0) | st.floats(SMALLEST, most)
+
 
 overrides = st.fixed_dictionaries(
     {
         "army.strength": st.integers(50, 1500),
         "army.unit_size": st.integers(2, 120),
-        "army.on_leave": st.floats(0.0, 0.5),
+        "army.on_leave": amount(0.5),
         "pay_multiplier": st.floats(0.2, 5.0),
-        "enforcement": st.floats(0.0, 5.0),
-        "act_rate": st.floats(0.0, 1.0),
+        "enforcement": amount(5.0),
+        "act_rate": amount(1.0),
         "arrest_floor": st.booleans(),
-        "checkpoint_density": st.floats(0.0, 4.0),
+        "checkpoint_density": amount(4.0),
     },
     optional={f"mechanisms.{m}": st.booleans() for m in MECHANISMS},
 )

@@ -14,6 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from rout.cli import app
+from rout.model.registry import ACTIONS
 from rout.model.registry import STATE_NAMES as STATES
 
 GARRISON_STRENGTH = 3000
@@ -234,3 +235,27 @@ def test_no_option_says_seeds() -> None:
     for path, command in _commands(typer.main.get_command(app)):
         names = [opt for param in command.params for opt in param.opts]
         assert "--seeds" not in names, path
+
+
+@pytest.mark.parametrize("scale", [1, 10])
+def test_the_who_left_table_sums_to_the_soldiers_it_describes(scale: int) -> None:
+    s = run_json("syria-2024", "--days", "1.5", "--set", "army.strength=20000",
+                 "--set", f"scale={scale}")
+    ways = [a.label for a in ACTIONS]
+    rows = s["who_left"]
+    assert {r["by"] for r in rows} == {"rank", "group"}
+    for row in rows:
+        assert row["ever left"] == sum(row[w] for w in ways)
+        assert row["never left"] + row["ever left"] == row["soldiers"]
+        assert row["share ever left"] == pytest.approx(row["ever left"] / row["soldiers"])
+    for dim in ("rank", "group"):
+        mine = [r for r in rows if r["by"] == dim]
+        assert sum(r["soldiers"] for r in mine) == s["soldiers"]
+        assert sum(r["ever left"] for r in mine) == s["ever_left"]
+    assert 0 < s["ever_left"] <= s["soldiers"]
+    code, stdout, _ = invoke("run", "syria-2024", "--days", "1.5", "--set",
+                             "army.strength=20000", "--set", f"scale={scale}")
+    conscripts = next(r for r in rows if r["who"] == "conscript")
+    line = next(line for line in stdout.splitlines() if line.startswith("conscript "))
+    assert line.split()[1:4] == [f"{conscripts[k]:,}" for k in ("soldiers", "never left",
+                                                                  "ever left")]

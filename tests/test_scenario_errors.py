@@ -24,7 +24,6 @@ from rout.cli import app
 from rout.scenario.loader import DATA
 
 GARRISON: dict[str, Any] = yaml.safe_load((DATA / "garrison.yaml").read_text())
-RANK_LIST = "conscript, nco, officer, general"
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -135,7 +134,8 @@ def _duplicate_place(raw: dict[str, Any]) -> None:
 
 def _force(raw: dict[str, Any]) -> None:
     raw["forces"] = [
-        {"name": "Raiders", "start": "Rear", "strength": 500, "objectives": ["Town", "Nowhere"]}
+        {"name": "Raiders", "start": "Rear", "strength": 500, "speed_km_day": 30,
+         "objectives": ["Town", "Nowhere"]}
     ]
 
 
@@ -158,9 +158,9 @@ CASES: dict[str, tuple[Mutation, list[tuple[str, str]]]] = {
         setter("army.groups.0.share", 0.5),
         [("army.groups", r"shares must sum to 1, got 1\.2$")],
     ),
-    "unknown rank name": (
+    "rank renamed but still tracked by its old name": (
         _rename_rank,
-        [("army.ranks.private", rf"unknown rank; ranks are {RANK_LIST}")],
+        [("track.0.rank", r"unknown rank 'conscript'")],
     ),
     "unknown key at top level": (setter("dayz", 3), [("dayz", r"unknown key")]),
     "unknown key in army": (setter("army.strenght", 3000), [("army.strenght", r"unknown key")]),
@@ -225,9 +225,10 @@ CASES: dict[str, tuple[Mutation, list[tuple[str, str]]]] = {
         [("observed.0.place", r"unknown place 'Nowhere'")],
     ),
     "duplicate place names": (_duplicate_place, [("places", r"duplicate name 'Town'")]),
-    "garrison shares do not sum to 1": (
-        setter("places.0.garrison", 0.5),
-        [("places", r"garrison shares must sum to 1, got 0\.7$")],
+    "garrison shares above 1": (
+        setter("places.0.garrison", 0.9),
+        [("places", r"garrison shares must sum to at most 1 \(the rest is at an off-map "
+                    r"place `rest`\), got 1\.1$")],
     ),
     "promise deadline before its day": (
         setter("events.1.deadline_day", 0.2),
@@ -372,7 +373,8 @@ def test_impossible_date_is_reported_not_raised(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.yaml"
     problems = problems_of(path)
-    assert problems == ["no such file or built-in scenario (built-in: garrison, syria-2024)"]
+    assert problems == ["no such file or built-in scenario (built-in: garrison, kyiv-2022, "
+                        "mosul-2014, south-vietnam-1975, syria-2024)"]
     code, stdout, stderr = validate_cli(str(path))
     assert code == 2 and stdout == ""
     assert_cli_lines(stderr, str(path), problems)
@@ -380,7 +382,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_unknown_builtin_name() -> None:
     problems = problems_of("syria-2025")
-    assert len(problems) == 1 and "garrison, syria-2024" in problems[0]
+    assert len(problems) == 1 and "garrison, kyiv-2022" in problems[0]
 
 
 # ------------------------------------------------------------------ overrides

@@ -3,6 +3,7 @@ drift from the code."""
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -72,3 +73,24 @@ def test_why_and_what_if_explains_sweeps_and_discovers(tmp_path):
     (work,) = (tmp_path / "tmp").glob("rout-tutorial-*")
     assert (work / "discover" / "discovery.json").is_file()
     assert len(list((work / "pay" / "runs").glob("*.parquet"))) == 6
+
+
+def test_a_fresh_kernel_shows_a_figure_as_png_and_a_run_as_html(tmp_path):
+    """No `%matplotlib inline`: rout's figures and results show themselves."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in (
+        "import rout\nfrom rout import viz\nrun = rout.simulate('garrison', rng=1, days=0.5)\n"
+        "run",
+        "viz.strength(run)",
+        "viz.draw_map(run)",
+        "rout.experiments.ensemble('garrison', 2, rng=1, overrides={'days': 0.5})",
+    )]
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    data = [c.outputs[0]["data"] for c in nb.cells]
+    assert "<b>garrison</b>: seed 1" in data[0]["text/html"]
+    for figure in data[1:3]:
+        assert figure["image/png"]  # base64 PNG
+        assert base64.b64decode(figure["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "ensemble of 2 runs, root seed 1" in data[3]["text/html"]

@@ -87,6 +87,10 @@ def run(
         except OSError as exc:
             raise fail(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
     if format_ == "json":
+        from rout.outcomes import ever_left, who_left
+
+        summary["ever_left"] = ever_left(result)
+        summary["who_left"] = json.loads(who_left(result).to_json(orient="records"))
         sys.stdout.write(json.dumps(summary, default=str) + "\n")
         return
     show_run(result, summary)
@@ -97,10 +101,11 @@ def run(
 def show_run(result: Run, summary: dict[str, Any]) -> None:
     """The readable report of one run in the terminal."""
     import numpy as np
+    from rich import box
     from rich.table import Table
 
-    from rout.model.registry import ACTIONS
     from rout.model.results import date_of
+    from rout.outcomes import GLOSSARY, who_left
 
     sc = result.scenario
     out.print(
@@ -117,20 +122,25 @@ def show_run(result: Run, summary: dict[str, Any]) -> None:
         counts.add_row(state, f"{k:,}", f"{k / n:.1%}")
     out.print(counts)
 
-    dep = result.departures
-    if len(dep):
-        table = Table(title="Who ever left, when, and how (soldiers, each counted once per "
-                            "way he left)", show_edge=False)
-        for col in ("by", "who", "soldiers", "ever left", "day", *(a.label for a in ACTIONS)):
-            table.add_column(col, justify="left" if col in ("by", "who") else "right")
-        for dim in ("rank", "group"):
-            for name, total in result.sizes(dim).items():
-                rows = dep[dep[dim] == name]
-                first = rows.drop_duplicates("soldier")
-                ways = rows.drop_duplicates(["soldier", "action"])["action"].value_counts()
-                table.add_row(dim, shown(name), f"{total:,}", f"{len(first) / total:.1%}",
-                              f"{first['day'].median():.1f}" if len(first) else "-",
-                              *(f"{int(ways.get(a.name, 0)):,}" for a in ACTIONS))
+    who = who_left(result)
+    if len(who):
+        table = Table(title="Who left, and how each first left (soldiers, each counted once)",
+                      caption=f"ever left: {GLOSSARY['ever left'].split(';')[0]}; day: the "
+                              "median day they first left",
+                      show_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+        cells = [[shown(who_), f"{soldiers:,}", f"{never:,}", f"{ever:,} ({share:.0%})",
+                  f"{day:.1f}" if np.isfinite(day) else "-", *(f"{k:,}" for k in ways)]
+                 for _, who_, soldiers, never, ever, share, day, *ways
+                 in who.itertuples(index=False)]
+        heads = ["rank or group", "soldiers", "never left", "ever left", "day",
+                 *who.columns[7:]]
+        for j, col in enumerate(heads):  # a header a word a line: the numbers stay whole
+            table.add_column(shown(col).replace(" ", "\n") if j else shown(col),
+                             justify="left" if j == 0 else "right")
+        for i, row in enumerate(cells):
+            if i and who["by"].iloc[i] != who["by"].iloc[i - 1]:
+                table.add_section()
+            table.add_row(*row)
         out.print(table)
 
     tl = result.timeline()
@@ -174,6 +184,7 @@ def explain(
     import numpy as np
     from rich.table import Table
 
+    from rout.experiments.summary import held_note
     from rout.explain import BASELINE, ablation
     from rout.model.schedule import switches
 
@@ -190,8 +201,8 @@ def explain(
         return
     outcomes = list(dict.fromkeys(table_["outcome"]))
     table = Table(title=f"Days each mechanism moved each outcome (medians over {runs} runs; "
-                        "+ it hastened it, - it delayed it; held: fell in fewer than half "
-                        "the runs)", show_edge=False)
+                        "+ it hastened it, - it delayed it; held: it happened in fewer than "
+                        "half the runs)", show_edge=False)
     table.add_column("switched off")
     for o in outcomes:
         table.add_column(shown(o.replace("quarter_power_day", "power < 25%")), justify="right")
@@ -201,7 +212,7 @@ def explain(
         for o in outcomes:
             r = rows.loc[o]
             if not np.isfinite(r["median_day"]):
-                cells.append(f"held ({r['happened']:.0%} fell)")
+                cells.append(held_note(round(r["happened"] * r["runs"]), int(r["runs"])))
             elif mech == BASELINE:
                 cells.append(f"day {r['median_day']:.1f}")
             elif np.isfinite(r["shift_days"]):

@@ -110,16 +110,17 @@ LEVERS: dict[str, Input] = {i.name: i for i in (
 parameters' declared bounds; the dashboard's sliders span the same ranges)."""
 
 UNCERTAINTIES: dict[str, Input] = {i.name: i for i in (
-    Input("w_danger", 0.4, 1.6, "Weight of danger", "weight of danger in W"),
-    Input("w_collapse", 0.5, 1.5, "Weight of collapse", "weight of perceived collapse in W"),
-    Input("w_grievance", 0.5, 1.5, "Weight of grievance", "weight of grievance in W"),
-    Input("act_rate", 0.1, 0.5, "Rate of acting",
+    Input("w_danger", 0.05, 1.5, "Weight of danger", "weight of danger in W"),
+    Input("w_collapse", 0.2, 2.0, "Weight of collapse", "weight of perceived collapse in W"),
+    Input("w_grievance", 0.2, 1.5, "Weight of grievance", "weight of grievance in W"),
+    Input("act_rate", 0.02, 0.4, "Rate of acting",
           "chance per hour that a soldier past threshold acts"),
     Input("friends_in_unit", 1, 8, "Friends in the unit", "ties named inside the unit",
           step=1),
 )}
 """The default uncertainties of `model`: behavioural weights and rates whose values the
-record does not pin down, with the ranges they are explored over."""
+record does not pin down, with the ranges they are explored over (for the calibrated ones,
+the joint calibration's bounds, `rout.experiments.joint.BOUNDS`)."""
 
 
 def declared(name: str) -> tuple[float | None, float | None, type]:

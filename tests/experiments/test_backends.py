@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +144,32 @@ def test_dask_workers_do_not_profile_themselves(dask_backend):
 
     got = dict(dask_backend.map(dask.config.get, [("distributed.worker.profile.enabled",)]))
     assert got == {0: False}
+
+
+NOTEBOOK_RUNNER = """
+from rout.experiments.plan import map_runs, replicates
+
+def runner(scenario, overrides, seed):
+    return 1
+
+try:
+    map_runs(replicates("garrison", 2, 1, {"days": 0.1}), runner, backend="processes",
+             workers=1)
+except TypeError as exc:
+    print(exc)
+"""
+
+
+def test_a_runner_from_a_notebook_is_refused_with_the_fix_before_any_run():
+    res = subprocess.run([sys.executable, "-c", NOTEBOOK_RUNNER], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "the runner runner is defined in the notebook or at the prompt (__main__)" \
+        in res.stdout
+    assert "put it in a module" in res.stdout and "backend='dask'" in res.stdout
+    assert "workers kept dying" not in res.stdout + res.stderr
+
+
+def test_a_runner_that_cannot_be_pickled_is_refused_in_python_terms(process_backend):
+    with pytest.raises(TypeError, match="cannot be sent to worker processes.*put it in a"):
+        list(process_backend.map(lambda *a: 1, [("garrison", {}, None)]))

@@ -19,6 +19,7 @@ from rout.experiments.discover import (
     Discovery,
     OutcomeError,
     Term,
+    analyse,
     discover,
     frame,
     parse,
@@ -104,6 +105,22 @@ def test_designs_stay_in_their_ranges_and_follow_the_seed(method):
 def test_sobol_needs_a_power_of_two():
     with pytest.raises(ValueError, match="power of 2"):
         sample(inputs(["pay_multiplier"]), 100, "sobol", np.random.default_rng(0))
+
+
+def test_a_second_box_explains_what_the_first_leaves_out():
+    rng = np.random.default_rng(2)
+    items = inputs({"pay_multiplier": None, "officer_loyalty": None})
+    x = frame(sample(items, 600, "lhs", rng), items)
+    # two separate regions where the outcome is true: high pay, or loyal officers on low pay
+    y = ((x["pay_multiplier"] > 2.5) | ((x["officer_loyalty"] > 0.6)
+                                         & (x["pay_multiplier"] < 1.2))).to_numpy()
+    found, scores = analyse(x, y, items, boxes=3, density=0.8)
+    assert [b.number for b in found][:2] == [1, 2]
+    one, two = ({r.input for r in b.restrictions} for b in found[:2])
+    assert one == {"pay_multiplier"} and "officer_loyalty" in two
+    assert sum(b.k for b in found) <= y.sum()  # the second counts only what the first left
+    assert sum(b.coverage for b in found) <= 1.0 + 1e-9
+    assert {f["input"] for f in scores} == set(items)
 
 
 # ---------------------------------------------------------------------- discovery
@@ -287,15 +304,20 @@ def test_sweep_and_sensitivity_take_documented_ranges_and_either_spelling(tmp_pa
 
 
 # ----------------------------------------------------------------------- the report
-def test_the_report_says_what_would_have_held_it(found, tmp_path):
+def test_the_report_says_what_would_have_held_it(found):
     from rout.model.results import simulate
-    from rout.viz.report import render
+    from rout.viz.report import _counterfactual, render
 
-    _, disc, _ = found
+    store, disc, _ = found
+    stored = Discovery.read(store)
     run = simulate("garrison", seed=1, overrides={"days": 2.0, "army.strength": 500})
-    page = render(run, discovery=disc)
-    assert "What would have held it" in page and disc.sentences()[0] in html.unescape(page)
-    assert page.count("data:image/png") == render(run).count("data:image/png") + 1
-    assert "What would have held it" not in render(run)
-    held = Discovery(**{**disc.__dict__, "outcome": "held:Town"})
-    assert "Town holds in " in render(run, discovery=held)
+    page = html.unescape(render(run, discovery=stored))
+    section = page[page.index('id="counterfactual"'):page.index('id="events"')]
+    assert "What would have held it" in section and disc.sentences()[0] in section
+    assert section.count("data:image/png") == 1  # the trajectory and the box
+    for r in disc.boxes[0].restrictions:
+        assert r.input in section
+    assert _counterfactual(None, "garrison") == ""  # no discovery, no section
+    held = Discovery(**{**disc.__dict__, "outcome": "held:Town", "scenario": "other"})
+    text = html.unescape(_counterfactual(held, "garrison"))
+    assert "Town holds in " in text and "the discovery is of other" in text

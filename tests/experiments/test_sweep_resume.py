@@ -92,7 +92,8 @@ def test_a_crashed_sweep_resumes_with_only_the_missing_runs(tmp_path):
 def test_a_store_is_never_mixed_with_another_experiment(tmp_path):
     out = tmp_path / "sweep"
     sweep("garrison", out, grid_values={"act_rate": [0.2]}, overrides={"days": 0.5})
-    with pytest.raises(StoreError, match="already holds an experiment"):
+    with pytest.raises(StoreError, match=r"already holds an experiment: resume it "
+                                         r"\(resume=True; on the command line --resume\)"):
         sweep("garrison", out, grid_values={"act_rate": [0.2]}, overrides={"days": 0.5})
     with pytest.raises(StoreError, match="design differs"):
         sweep("garrison", out, grid_values={"act_rate": [0.3]}, overrides={"days": 0.5},

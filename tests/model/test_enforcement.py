@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from worlds import CONSCRIPT, GENERAL, NCO, OFFICER, REAR, TOWN, engine, part, where
 
-from rout.model.combat import Combat, unit_sums
+from rout.model.combat import Combat, changed_sums
 from rout.model.decision import COLUMNS, evaluate_soldiers
 from rout.model.enforcement import (
     Enforcement,
@@ -18,6 +18,7 @@ from rout.model.enforcement import (
     net_risk,
 )
 from rout.model.registry import DESERTING, FLED
+from rout.model.state import EFFORT
 from rout.scenario.schema import Amnesty
 
 f32 = np.float32
@@ -45,15 +46,18 @@ def test_net_risk_is_exposure_times_p_times_what_amnesty_leaves():
     assert float(net_risk(f32(0.8), f32(1.0), f32(0.0))) == pytest.approx(0.8, rel=1e-6)
 
 
-def test_unit_sums_add_power_effort_and_the_enforcers_effort_per_unit():
-    effort = np.array([1.0, 0.5, 1.0, 0.2, 0.7, 0.0], dtype=np.float32)
-    cv = np.array([2.0, 1.0, 1.0, 1.0, 1.0, 3.0], dtype=np.float32)
-    enforcer = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
-    power, total, enforcers = np.zeros(2), np.zeros(2), np.zeros(2)
-    unit_sums(effort, cv, enforcer, np.array([0, 3]), np.array([3, 6]), power, total, enforcers)
-    np.testing.assert_allclose(power, [3.5, 0.9])
-    np.testing.assert_allclose(total, [2.5, 0.9])
-    np.testing.assert_allclose(enforcers, [1.5, 0.2])
+def test_unit_sums_add_power_effort_and_the_enforcers_effort_per_flagged_unit():
+    effort = np.array([1.0, 0.5, 1.0, 0.2, 0.7, 0.0, 1.0], dtype=np.float32)
+    cv = np.array([2.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0], dtype=np.float32)
+    enforcer = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0], dtype=np.float32)
+    power, total, enforcers = np.full(3, -1.0), np.full(3, -1.0), np.full(3, -1.0)
+    changed = np.array([EFFORT, EFFORT, 0], dtype=np.uint8)  # the third unit: nothing new
+    changed_sums(effort, cv, enforcer, np.array([0, 3, 6]), np.array([3, 6, 7]), changed,
+                 power, total, enforcers)
+    np.testing.assert_allclose(power, [3.5, 0.9, -1.0])
+    np.testing.assert_allclose(total, [2.5, 0.9, -1.0])
+    np.testing.assert_allclose(enforcers, [1.5, 0.2, -1.0])
+    assert not (changed & EFFORT).any()  # the flags are cleared
 
 
 def test_the_submodel_gives_each_unit_epsteins_p_from_its_present_enforcers():

@@ -142,7 +142,8 @@ def test_the_unit_part_of_collapse_counts_visible_departures_and_the_officer_sig
     w.officer_signal[unit] = 0.5
     part(eng, Information).step(w)
     part_c = w.unit_inputs["collapse"]
-    assert part_c[unit] == pytest.approx(0.5 * 10 / a.unit_size0[unit] + 0.4 * 0.5, rel=1e-6)
+    assert part_c[unit] == pytest.approx(0.5 * 10 / a.unit_size0[unit]
+                                         + w.p.collapse_officers * 0.5, rel=1e-6)
     others = np.arange(a.n_units) != unit
     np.testing.assert_array_equal(part_c[others], 0.0)
 
@@ -164,4 +165,5 @@ def test_with_information_off_nothing_is_seen_or_heard():
     assert wt.collapse_friends == 0.0 and wt.collapse_news == 0.0
     w.on["information"] = True
     wt = weights(w)
-    assert wt.collapse_friends == f32(0.3) and wt.collapse_news == f32(0.2)
+    assert wt.collapse_friends == f32(w.p.collapse_friends)
+    assert wt.collapse_news == f32(w.p.collapse_news) > 0

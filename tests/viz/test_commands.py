@@ -33,7 +33,7 @@ def test_report_writes_one_html_file_over_several_seeds(app, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "2 runs, root seed 3" in result.stdout
     html = out.read_text()
-    assert "Seeds: 3, 4." in html
+    assert "Seeds: root seed 3, children 0..1." in html
     assert '<tr class=set><td>pay_multiplier</td><td class="n">2.0</td></tr>' in html
 
 
@@ -87,3 +87,16 @@ def test_serve_says_which_extra_is_missing(app, monkeypatch):
 @pytest.mark.parametrize("port", ["0", "70000"])
 def test_serve_port_bounds_exit_2(app, port):
     assert invoke(app, "serve", "--port", port).exit_code == 2
+
+
+def test_report_explain_adds_the_figure_of_what_each_mechanism_did(app, tmp_path):
+    out = tmp_path / "r.html"
+    result = invoke(app, "report", "garrison", "--runs", "2", "--days", "1", "--explain",
+                    "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text()
+    section = html[html.index('<h3 id="explain">'):html.index('<h2 id="events">')]
+    assert "over the same 2 runs" in section and section.count("<img") == 1
+    plain = invoke(app, "report", "garrison", "--runs", "1", "--days", "1", "--out",
+                   str(tmp_path / "p.html"))
+    assert plain.exit_code == 0 and 'id="explain"' not in (tmp_path / "p.html").read_text()

@@ -13,6 +13,7 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 
 import rout
+from rout.model.results import series_column
 from rout.viz import basemap
 from rout.viz import map as rmap
 
@@ -38,15 +39,18 @@ def test_places_sit_at_their_coordinates_and_roads_join_them(syria):
 
 
 def test_control_and_garrison_size_follow_the_chosen_time(syria):
-    fell = syria.timeline().set_index("place").loc["Aleppo", "simulated"]
-    aleppo = syria.place_names.index("Aleppo")
+    falls = syria.fall_days.dropna()
+    assert len(falls) > 0  # something fell within the run
+    first, fell = falls.idxmin(), float(falls.min())
+    place = syria.place_names.index(first)
     before = rmap.draw_map(syria, day=fell - 0.5).axes[0].collections[0]
     after = rmap.draw_map(syria, day=fell + 0.5).axes[0].collections[0]
-    assert to_hex(before.get_facecolors()[aleppo]) == rmap.GOVERNMENT
-    assert to_hex(after.get_facecolors()[aleppo]) == rmap.ATTACKER
+    assert to_hex(before.get_facecolors()[place]) == rmap.GOVERNMENT
+    assert to_hex(after.get_facecolors()[place]) == rmap.ATTACKER
     # marker area grows with the soldiers on duty there
     step = int(np.searchsorted(syria.series["day"], fell - 0.5, side="right")) - 1
-    on_duty = np.array([syria.series[f"place.{p}.on_duty"].iloc[step] for p in syria.place_names])
+    on_duty = np.array([syria.series[series_column("place", p, "on_duty")].iloc[step]
+                        for p in syria.place_names])
     sizes = before.get_sizes()
     order = np.argsort(on_duty)
     assert np.all(np.diff(sizes[order]) >= 0)
@@ -72,11 +76,14 @@ def test_a_scenario_without_forces_still_maps(garrison, tmp_path):
 
 
 def test_gif_has_the_requested_frames(garrison, tmp_path):
-    out = rmap.animate(garrison, tmp_path / "run.gif", frames=4, fps=4, dpi=40)
+    done: list[int] = []
+    out = rmap.animate(garrison, tmp_path / "run.gif", frames=4, fps=4, dpi=40,
+                       progress=done.append)
     assert out == tmp_path / "run.gif"
     with Image.open(out) as im:
         assert im.format == "GIF"
         assert im.n_frames == 4
+    assert done == [1, 1, 1, 1]  # a progress bar moves with every frame
 
 
 def test_mp4_is_written_with_ffmpeg(garrison, tmp_path):

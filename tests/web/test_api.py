@@ -1,4 +1,5 @@
-"""The dashboard's JSON API: ensembles with bands, and readable refusals of bad input."""
+"""The dashboard's JSON API: ensembles with bands, explanations, and readable refusals of bad
+input."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from rout.web.app import MAX_RUNS, create_app
+import rout
+import rout.scenario.loader
+from rout.explain import BASELINE, QUARTER, ablation
+from rout.model.schedule import switches
+from rout.viz.map import regions, territory
+from rout.web.app import CASES, MAX_RUNS, create_app
 
 BASE = {"scenario": "garrison", "runs": 3, "seed": 1, "days": 1}
 
@@ -35,9 +41,10 @@ def test_page_and_assets_are_served(client):
 def test_scenarios_list_the_builtins_with_their_lever_values(client):
     data = client.get("/api/scenarios").json()
     names = [s["name"] for s in data["scenarios"]]
-    assert names == ["garrison", "syria-2024"]
-    syria = data["scenarios"][1]
-    assert syria["soldiers"] == 130000 and syria["observed"] == 5
+    assert names == list(rout.scenario.loader.builtin_scenarios())
+    syria = data["scenarios"][names.index("syria-2024")]
+    record = rout.load_scenario("syria-2024").observed
+    assert syria["soldiers"] == 130000 and syria["observed"] == len(record)
     assert set(syria["levers"]) == {"pay_multiplier", "backer_commitment", "backup_real",
                                     "enforcement", "amnesty_on", "checkpoint_density",
                                     "officer_loyalty"}
@@ -67,11 +74,20 @@ def test_run_sends_the_first_seeds_map(answer):
     assert m["roads"] == [[0, 1]]
     assert len(m["government"]) == len(m["on_duty"]) == len(answer["day"])
     assert sum(m["on_duty"][0]) > sum(m["on_duty"][-1])  # soldiers leave
+    # each place's ground, as the report's map computes it: rings of [lon, lat]
+    places = rout.load_scenario("garrison").places
+    cells = territory(tuple(m["bounds"]), tuple(p.lon for p in places),
+                      tuple(p.lat for p in places))
+    want = regions(cells, tuple(m["bounds"]), len(places))
+    assert [len(rings) for rings in m["ground"]] == [len(w.to_polygons()) for w in want]
+    ring = np.array(m["ground"][0][0])
+    np.testing.assert_allclose(ring, want[0].to_polygons()[0][:-1], atol=1e-4)
 
 
 def test_levers_reach_the_model(client):
     def left(enforcement: float) -> float:
-        r = client.post("/api/run", json={**BASE, "levers": {"enforcement": enforcement}})
+        r = client.post("/api/run", json={**BASE, "days": 3,  # past the garrison's crisis
+                                          "levers": {"enforcement": enforcement}})
         return r.json()["curves"]["strength"]["left"]["median"][-1]
 
     assert left(0.0) > left(3.0)
@@ -81,9 +97,15 @@ def test_timeline_compares_with_the_record(client):
     r = client.post("/api/run", json={"scenario": "syria-2024", "runs": 2, "days": 3,
                                       "population": 20000})
     rows = {row["place"]: row for row in r.json()["timeline"]}
-    assert set(rows) == {"Aleppo", "Hama", "Daraa", "Homs", "Damascus"}
-    assert rows["Aleppo"]["fell"] == 1 and rows["Aleppo"]["observed"] == 2.5
-    assert 0 < rows["Aleppo"]["median"] < 3
+    record = {o.place: o.day for o in rout.load_scenario("syria-2024").observed}
+    assert set(rows) == set(record)
+    assert all(rows[p]["observed"] == day for p, day in record.items())
+    # censored the same way as everywhere: the median only where it fell in most runs
+    for row in rows.values():
+        assert 0 <= row["fell"] <= 1
+        assert (row["median"] is None) == (row["fell"] < 0.5)
+    # three days in, the first places of the record have fallen and Damascus has not
+    assert rows["Base 46"]["fell"] == 1 and 0 < rows["Base 46"]["median"] < 3
     assert rows["Damascus"]["fell"] == 0 and rows["Damascus"]["median"] is None
 
 
@@ -131,3 +153,47 @@ def test_process_pool_gives_the_same_answer_as_one_thread(answer):
     data = r.json()
     assert data["curves"] == answer["curves"]
     assert data["timeline"] == answer["timeline"]
+
+
+EXPLAIN = {"scenario": "garrison", "runs": 2, "seed": 1, "days": 3}  # past its crisis
+
+
+@pytest.fixture(scope="module")
+def explained(client) -> dict:
+    r = client.post("/api/explain", json=EXPLAIN)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_explain_answers_rout_explains_table_as_json(explained):
+    mechanisms = list(switches())
+    assert explained["runs"] == 2 and explained["cases"] == CASES == len(mechanisms) + 1
+    assert explained["total_runs"] == 2 * CASES
+    assert [m["name"] for m in explained["mechanisms"]] == mechanisms
+    assert [o["name"] for o in explained["outcomes"]] == [QUARTER]  # garrison: no record
+    rows = explained["rows"]
+    assert {(r["mechanism"], r["outcome"]) for r in rows} == {
+        (m, QUARTER) for m in (BASELINE, *mechanisms)}
+    assert all(r["runs"] == 2 for r in rows)
+    # the same plan and the same table as `rout explain` (its own function, not a copy)
+    table = ablation("garrison", runs=2, overrides={"days": 3.0}, seed=1).set_index("mechanism")
+    for r in rows:
+        want = table.loc[r["mechanism"]]
+        for key in ("median_day", "p05", "p95", "shift_days"):
+            assert r[key] == (None if np.isnan(want[key]) else pytest.approx(want[key],
+                                                                             abs=1e-4))
+        assert r["held"] == bool(np.isnan(want["median_day"]))
+    base = next(r for r in rows if r["mechanism"] == BASELINE)
+    assert not base["held"] and base["shift_days"] == 0
+    moved = next(r for r in rows if r["mechanism"] == "enforcement")
+    assert moved["shift_days"] < 0  # without enforcement the garrison breaks sooner
+    assert moved["shift_p05"] == pytest.approx(moved["p05"] - base["median_day"], abs=1e-3)
+
+
+def test_explain_refuses_a_bad_request_in_one_message(client):
+    r = client.post("/api/explain", json={**EXPLAIN, "runs": 0})
+    assert r.status_code == 422
+    assert r.json() == {"message": "runs: Input should be greater than or equal to 1"}
+    r = client.post("/api/explain", json={"scenario": "syria-2024", "runs": 3})
+    assert r.status_code == 400
+    assert r.json()["message"].startswith(f"too much work for the dashboard: {CASES} cases x 3")

@@ -179,6 +179,28 @@ def _dask_executor(workers: int | None, scheduler: str | None, retries: int
     return client.get_executor(pure=False, retries=retries), closing
 
 
+def check_sendable(fn: Callable[..., Any]) -> None:
+    """Refuse, before any run, a runner that worker processes cannot import: one defined in
+    a notebook or at an interactive prompt (`__main__` with no file: the spawned workers
+    would die one after another trying to load it), a lambda or a nested function."""
+    import pickle
+    import sys
+
+    inner = getattr(fn, "func", fn)  # a functools.partial: the function it wraps
+    name = getattr(inner, "__qualname__", type(inner).__name__)
+    fix = ("put it in a module (a .py file beside the notebook, imported from there), or "
+           "use backend='dask' (which sends the function itself) or 'sequential'")
+    if getattr(inner, "__module__", None) == "__main__" and \
+            not getattr(sys.modules.get("__main__"), "__file__", None):
+        raise TypeError(f"the runner {name} is defined in the notebook or at the prompt "
+                        f"(__main__), and worker processes cannot import it: {fix}")
+    try:
+        pickle.dumps(fn)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise TypeError(f"the runner {name} cannot be sent to worker processes ({exc}): "
+                        f"{fix}") from None
+
+
 class Backend:
     """Runs tasks on a plain loop, local processes or Dask, yielding results as they finish.
 
@@ -249,6 +271,8 @@ class Backend:
             return
         if self._executor is None:
             self._start()
+        if isinstance(self._executor, ProcessPoolExecutor):
+            check_sendable(fn)
         todo = list(range(len(jobs)))
         for attempt in range(self.retries + 1):
             broken = yield from self._round(fn, jobs, todo)

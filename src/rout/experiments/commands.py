@@ -245,9 +245,14 @@ def _table(frame: pd.DataFrame, title: str | None = None) -> Table:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value: NumPy scalars as Python ones, NaN (did not happen) as null."""
+    """A JSON value: NumPy scalars as Python ones, NaN (did not happen) as null, and a list
+    (a SQL list column arrives as an array) as a JSON list of such values."""
     import numpy as np
 
+    if isinstance(value, np.ndarray | list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, np.generic):
         value = value.item()
     return None if isinstance(value, float) and not np.isfinite(value) else value
@@ -269,6 +274,7 @@ def _json(payload: dict[str, Any]) -> None:
 @experiment
 def ensemble(ex: Execution, runs: console.RunsOption = 20, out_dir: Store = ...) -> None:
     """Run a scenario many times: medians and 5-95% bands of its course and events."""
+    from rout.experiments import display
     from rout.experiments.ensemble import ensemble as run_ensemble
 
     sc = ex.loaded
@@ -280,8 +286,9 @@ def ensemble(ex: Execution, runs: console.RunsOption = 20, out_dir: Store = ...)
         return
     out.print(f"[bold]{console.shown(sc.name)}[/bold]: {runs} runs, {sc.army.strength:,} soldiers, "
               f"root seed {ex.seed}; runs stored in [bold]{out_dir}[/bold]")
-    ev = ens.events.rename(columns={"p05": "5%", "p95": "95%"})
-    out.print(_table(ev, "Days of events over runs (-: not within the horizon)"))
+    out.print(_table(display.outcomes(ens.events),
+                     f"Days of events over {runs} runs: median (5%-95%); held: it happened "
+                     "in fewer than half the runs"))
     out.print(_table(_daily(ens.bands, sc.army.strength),
                      "Course of the runs by day: median (5%-95%)"))
 

@@ -595,8 +595,8 @@ class Discovery:
             when = " and ".join(r.words() for r in box.restrictions) or "anywhere"
             text = (f"{said} in {box.density:.0%} of {self.unit} when {when}, which covers "
                     f"{box.coverage:.0%} of all {self.unit} where {it}")
-            if box.number > 1:
-                text = f"Also: {text[0].lower()}{text[1:]}"
+            if box.number > 1:  # among the points the earlier boxes leave out
+                text = f"Also, {text}"
             if not box.meets:
                 text += f" (the densest box found; short of the {self.density:.0%} asked)"
             out.append(text + ".")

@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 
 from rout.experiments.backend import SERIES, ScenarioLike
-from rout.experiments.plan import BackendLike, Progress, execute, replicates, split
+from rout.experiments.plan import (
+    BackendLike,
+    Progress,
+    RNGLike,
+    execute,
+    pick_rng,
+    replicates,
+    split,
+)
 from rout.experiments.summary import QUANTILES, is_day, quantiles, summarise_days
 from rout.scenario.loader import load_scenario
 
@@ -32,6 +40,19 @@ class Ensemble:
     bands: pd.DataFrame
     events: pd.DataFrame
     manifest: dict[str, Any]
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (f"<Ensemble of {m.get('scenario')!r}: {m.get('replicates')} runs, root seed "
+                f"{m.get('root_entropy')}>")
+
+    def _repr_html_(self) -> str:
+        """In a notebook: what was run, the record against the runs, where they ended."""
+        from rout.experiments import display
+
+        return ("<div>" + display.header(self.manifest, "ensemble")
+                + display.table(display.outcomes(self.events), len(self.events))
+                + display.final(self.bands) + "</div>")
 
 
 def bands(series: pd.DataFrame, variables: tuple[str, ...] = SERIES) -> pd.DataFrame:
@@ -65,17 +86,45 @@ def observed_days(scenario: ScenarioLike, overrides: dict[str, Any]) -> dict[str
     return {f"fall:{o.place}": o.day for o in load_scenario(scenario, overrides).observed}
 
 
-def ensemble(scenario: ScenarioLike = "syria-2024", runs: int = 20, *, seed: int | None = 1,
-             overrides: dict[str, Any] | None = None, out: str | Path | None = None,
-             resume: bool = False, backend: BackendLike = "sequential",
-             workers: int | None = None, scheduler: str | None = None,
-             executor: Executor | None = None, progress: Progress | None = None) -> Ensemble:
+def ensemble(scenario: ScenarioLike = "syria-2024", runs: int = 20, *, rng: RNGLike = None,
+             seed: RNGLike = 1, overrides: dict[str, Any] | None = None,
+             out: str | Path | None = None, resume: bool = False,
+             backend: BackendLike = "sequential", workers: int | None = None,
+             scheduler: str | None = None, executor: Executor | None = None,
+             progress: Progress | None = None) -> Ensemble:
     """Run `runs` seeds of a scenario (run i uses the root seed's child i) and reduce them.
 
-    With `out` the runs are stored (and `resume` finishes an interrupted ensemble).
+    Parameters
+    ----------
+    scenario
+        A built-in scenario's name, a YAML file or a loaded `Scenario`.
+    runs
+        How many runs: the root seed's children 0..runs-1.
+    rng
+        The root seed: an int, a root `numpy.random.SeedSequence`, or a
+        `numpy.random.Generator` (128 bits drawn from it become the root, recorded in the
+        manifest).
+    seed
+        The older name of `rng`, used when `rng` is not given.
+    overrides
+        Values that replace the scenario's, by dotted path, as `--set` does.
+    out
+        A folder to store the runs in (Parquet, queried by `rout query`).
+    resume
+        Finish an interrupted ensemble stored in `out`: run only what is missing.
+    backend, workers, scheduler, executor
+        Where the runs go: "sequential", "processes" or "dask", with so many workers, a
+        Dask scheduler's address, or any `concurrent.futures.Executor`.
+    progress
+        Called with the number of runs finished (for a progress bar).
+
+    Returns
+    -------
+    Ensemble
+        Its runs, series, bands over the runs and dated outcomes.
     """
     over = dict(overrides or {})
-    plan = replicates(scenario, runs, seed, over)
+    plan = replicates(scenario, runs, pick_rng(rng, seed), over)
     rows = execute(plan, out=out, resume=resume, backend=backend, workers=workers,
                    scheduler=scheduler, executor=executor, progress=progress)
     per_run, series = split(rows)

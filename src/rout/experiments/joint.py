@@ -6,8 +6,8 @@ as much as a fast one, plus penalties for holds and falls the wrong way round).
 Every case runs the same replicates at every point (common random numbers), on
 any backend, optionally with super-individuals (`scale`) to make the search
 affordable. Differential evolution (SciPy) searches the bounds. Leave-one-case-out
-validation (`leave_one_out`) chooses, from one design evaluated on every case, the point
-best for all cases but one, and scores the one left out there.
+validation (`leave_one_out`) fits on all cases but one, and the one left out is scored
+at that fit.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ BOUNDS = {
     "rise_threshold": (0.05, 0.5),
     "w_family": (0.0, 1.5),
     "army.threshold.mean": (0.25, 0.8),
+    "withdraw_ratio": (0.1, 0.6),
 }
 
 
@@ -92,9 +93,11 @@ def fit(cases: Sequence[str], bounds: dict[str, tuple[float, float]], *, runs: i
         seed: int | None = 1, scale: int | dict[str, int] = 1, popsize: int = 6,
         generations: int = 10, overrides: dict[str, Any] | None = None,
         backend: BackendLike = "sequential", workers: int | None = None,
-        progress: Callable[[dict[str, Any]], None] | None = None) -> Fit:
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        start: dict[str, float] | None = None) -> Fit:
     """Differential evolution over the bounds, each generation's population evaluated as one
-    batch on the backend; `progress` hears every evaluated point."""
+    batch on the backend; `progress` hears every evaluated point. `start` (a point inside
+    the bounds, e.g. an earlier fit) joins the first generation."""
     from scipy.optimize import differential_evolution
 
     names = list(bounds)
@@ -120,24 +123,17 @@ def fit(cases: Sequence[str], bounds: dict[str, tuple[float, float]], *, runs: i
                                popsize=popsize, maxiter=generations, polish=False,
                                updating="deferred", init="sobol",
                                workers=lambda f, xs: batch(f, list(xs)),
-                               rng=design_rng(entropy))
+                               rng=design_rng(entropy),
+                               x0=None if start is None else [start[n] for n in names])
     samples = pd.DataFrame(seen).sort_values("loss", kind="stable", ignore_index=True)
     best = {n: samples[n].iloc[0] for n in names}
     return Fit(best, float(samples["loss"].iloc[0]), samples)
 
 
-def leave_one_out(samples: pd.DataFrame, cases: Sequence[str]) -> dict[str, int]:
-    """For each case, the row of `samples` (columns `loss:CASE`) with the least mean loss over
-    the other cases: the point a fit that never saw the case would choose."""
+def leave_one_out(cases: Sequence[str], bounds: dict[str, tuple[float, float]],
+                  **options: Any) -> dict[str, Fit]:
+    """For each case, the joint fit (`fit`, with `options`) over the other cases only: the
+    parameters a calibration that never saw the case would ship."""
     if len(cases) < 2:
         raise ValueError("leave-one-case-out needs at least two cases")
-    chosen = {}
-    for case in cases:
-        others = [f"loss:{c}" for c in cases if c != case]
-        chosen[case] = int(samples[others].mean(axis=1).to_numpy().argmin())
-    return chosen
-
-
-def in_sample(samples: pd.DataFrame, cases: Sequence[str]) -> int:
-    """The row of `samples` with the least mean loss over every case."""
-    return int(samples[[f"loss:{c}" for c in cases]].mean(axis=1).to_numpy().argmin())
+    return {case: fit([c for c in cases if c != case], bounds, **options) for case in cases}

@@ -36,9 +36,31 @@ Progress = Callable[[int], None]
 BackendLike = str | Backend
 
 
-def root_entropy(seed: int | None) -> int:
-    """The root seed's entropy; None draws fresh entropy (recorded in the manifest)."""
-    return int(np.random.SeedSequence(seed).entropy)
+RNGLike = int | np.random.SeedSequence | np.random.Generator | None
+"""Where an experiment's randomness comes from (SPEC 7), as `rout.simulate` takes it."""
+
+
+def root_entropy(rng: RNGLike) -> int:
+    """The root seed's entropy, recorded in the manifest: an int as given; a SeedSequence's
+    own (a root: a spawned child's key would be lost); from a Generator, 128 bits drawn
+    from it (the caller's generator moves on, the experiment can be redone from the
+    manifest); None draws fresh entropy."""
+    if isinstance(rng, np.random.Generator):
+        return int.from_bytes(rng.bytes(16), "little")
+    if isinstance(rng, np.random.SeedSequence):
+        if rng.spawn_key:
+            raise ValueError(f"rng: a root SeedSequence is needed, not a spawned child "
+                             f"(spawn_key {rng.spawn_key}); pass its entropy or a Generator")
+        return int(rng.entropy)
+    if isinstance(rng, bool) or not (rng is None or isinstance(rng, int | np.integer)):
+        raise TypeError(f"rng must be an int, a SeedSequence, a Generator or None, "
+                        f"got {type(rng).__name__}")
+    return int(np.random.SeedSequence(rng).entropy)
+
+
+def pick_rng(rng: RNGLike, seed: RNGLike) -> RNGLike:
+    """`rng=`, or its older name `seed=` when `rng` is not given."""
+    return rng if rng is not None else seed
 
 
 def replicate_seed(entropy: int, replicate: int) -> np.random.SeedSequence:
@@ -178,7 +200,7 @@ def execute(plan: Plan, *, out: str | Path | None = None, resume: bool = False,
     return rows.sort_values(["point", "replicate"], kind="stable", ignore_index=True)
 
 
-def replicates(scenario: ScenarioLike, runs: int, seed: int | None = 1,
+def replicates(scenario: ScenarioLike, runs: int, seed: RNGLike = 1,
                overrides: dict[str, Any] | None = None, kind: str = "ensemble",
                runner: Runner = run) -> Plan:
     """A plan of `runs` replicates of one scenario: run r uses the root seed's child r."""

@@ -132,12 +132,12 @@ def score_outcomes(sc: Scenario, runs: pd.DataFrame) -> Score:
 
 def _rank_correlation(observed: np.ndarray, simulated: np.ndarray) -> float:
     """Spearman's rho between the recorded and the simulated order of falls (a place that
-    held ranks after every fall)."""
+    held ranks after every fall); undefined (NaN) when either has no order at all."""
     from scipy.stats import spearmanr
 
-    if observed.size < 3:
-        return np.nan
     sim = np.where(np.isfinite(simulated), simulated, np.inf)
+    if observed.size < 3 or np.unique(observed).size < 2 or np.unique(sim).size < 2:
+        return np.nan
     rho = spearmanr(observed, sim).statistic
     return float(rho) if np.isfinite(rho) else np.nan
 

@@ -18,7 +18,15 @@ import pandas as pd
 
 from rout.experiments.backend import Runner, ScenarioLike, run
 from rout.experiments.calibration import run_plan
-from rout.experiments.plan import BackendLike, Plan, Progress, design_rng, root_entropy
+from rout.experiments.plan import (
+    BackendLike,
+    Plan,
+    Progress,
+    RNGLike,
+    design_rng,
+    pick_rng,
+    root_entropy,
+)
 from rout.experiments.sweep import as_point
 
 METHODS = ("sobol", "morris")
@@ -40,6 +48,20 @@ class Sensitivity:
     method: str
     indices: pd.DataFrame
     samples: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return (f"<Sensitivity of {self.outcome!r} ({self.method}, {len(self.samples)} "
+                "points)>")
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the outcome, the method, the design's size and the indices."""
+        from html import escape
+
+        from rout.experiments import display
+
+        return (f"<div><b>Sensitivity of {escape(self.outcome)}</b> ({escape(self.method)}, "
+                f"{len(self.samples):,} design points)"
+                + display.table(self.indices, len(self.indices)) + "</div>")
 
 
 def problem(bounds: dict[str, tuple[float, float]]) -> dict[str, Any]:
@@ -79,7 +101,8 @@ def analyze(prob: dict[str, Any], method: str, x: np.ndarray, y: np.ndarray,
 
 def sensitivity(scenario: ScenarioLike, bounds: dict[str, tuple[float, float]], outcome: str,
                 *, method: str = "sobol", n: int = 64, runs_per_point: int = 1,
-                seed: int | None = 1, overrides: dict[str, Any] | None = None,
+                rng: RNGLike = None, seed: RNGLike = 1,
+                overrides: dict[str, Any] | None = None,
                 runner: Runner = run, out: str | Path | None = None, resume: bool = False,
                 backend: BackendLike = "sequential", workers: int | None = None,
                 scheduler: str | None = None, executor: Executor | None = None,
@@ -87,12 +110,14 @@ def sensitivity(scenario: ScenarioLike, bounds: dict[str, tuple[float, float]], 
     """Sobol' or Morris indices of an outcome over parameter bounds.
 
     Day outcomes that never happen count as the horizon + 3 days (see `summary.as_number`).
+    `rng` is the root seed (an int, a root SeedSequence or a Generator; `seed` is its older
+    name): it draws the design and, child r, replicate r of every point.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     over = dict(overrides or {})
     prob = problem(bounds)
-    entropy = root_entropy(seed)
+    entropy = root_entropy(pick_rng(rng, seed))
     sample_seed, analyze_seed = (int(s) for s in design_rng(entropy).integers(1, 2**31, 2))
     x = sample(prob, method, n, sample_seed)
     points = [as_point(prob["names"], row, bounds) for row in x]

@@ -176,7 +176,8 @@ class Store:
         if file.is_file():
             if not resume:
                 raise StoreError(f"{self.path} already holds an experiment: resume it "
-                                 "(--resume) or choose another folder")
+                                 "(resume=True; on the command line --resume) or choose another "
+                                 "folder")
             self._lock = _lock(self.path)
             try:
                 old = json.loads(file.read_text())
@@ -339,6 +340,23 @@ class Experiment:
     def __repr__(self) -> str:
         m = self.manifest
         return f"<Experiment {m.get('kind')} of {m.get('scenario')!r} at {self.path}>"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: what was run, where it is stored, and each design point's
+        medians over its runs."""
+        from html import escape
+
+        from rout.experiments import display
+        from rout.experiments.sweep import point_summary
+
+        m = self.manifest
+        params = sorted({k for point in m.get("points") or [] for k in point})
+        runs = self.runs
+        return ("<div>" + display.header(m, str(m.get("kind")))
+                + f"{len(runs):,} runs stored in <code>{escape(str(self.path))}</code>; "
+                  "per design point, the median of each outcome over its runs (a place that "
+                  "fell in fewer than half of them held: -)"
+                + display.table(point_summary(runs, params)) + "</div>")
 
     def sql(self, query: str) -> pd.DataFrame:
         """The result of a DuckDB query over the views, as a pandas frame: one SELECT (or

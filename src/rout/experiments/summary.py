@@ -65,10 +65,15 @@ def summarise_days(values: np.ndarray) -> DaySummary:
                       float(p95))
 
 
+def held_note(happened: int, runs: int) -> str:
+    """`held (fell in 1 of 4 runs)`: how every view of many runs writes a place that held."""
+    return f"held (fell in {happened} of {runs} runs)"
+
+
 def describe(s: DaySummary, day: Callable[[float], str] = lambda d: f"day {d:.1f}") -> str:
     """`held (fell in 1 of 4 runs)`, or `day 8.9 (5-95%: 8.5 to 9.3; fell in 4 of 4)`."""
     if s.held:
-        return f"held (fell in {s.happened} of {s.runs} runs)"
+        return held_note(s.happened, s.runs)
     text = day(s.median)
     if s.runs > 1:
         hi = f"{s.p95:.1f}" if np.isfinite(s.p95) else "held"

@@ -17,8 +17,10 @@ from rout.experiments.plan import (
     BackendLike,
     Plan,
     Progress,
+    RNGLike,
     design_rng,
     outcome_columns,
+    pick_rng,
     plain,
     root_entropy,
     stream,
@@ -73,7 +75,7 @@ def point_summary(runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
 def sweep(scenario: ScenarioLike, out: str | Path, *,
           grid_values: dict[str, Sequence[Any]] | None = None,
           lhs_bounds: dict[str, tuple[float, float]] | None = None, points: int = 10,
-          runs_per_point: int = 1, seed: int | None = 1,
+          runs_per_point: int = 1, rng: RNGLike = None, seed: RNGLike = 1,
           overrides: dict[str, Any] | None = None, resume: bool = False,
           backend: BackendLike = "sequential", workers: int | None = None,
           scheduler: str | None = None, executor: Executor | None = None,
@@ -81,11 +83,13 @@ def sweep(scenario: ScenarioLike, out: str | Path, *,
     """Run a grid or a Latin hypercube of override values, streaming runs into a store.
 
     Give exactly one of `grid_values` (key -> values) or `lhs_bounds` (key -> (low,
-    high), `points` points drawn from the root seed). Returns the stored experiment.
+    high), `points` points drawn from the root seed). `rng` is the root seed (an int, a
+    root SeedSequence or a Generator; `seed` is its older name). Returns the stored
+    experiment.
     """
     if (grid_values is None) == (lhs_bounds is None):
         raise ValueError("give either grid values or LHS bounds")
-    entropy = root_entropy(seed)
+    entropy = root_entropy(pick_rng(rng, seed))
     if grid_values is not None:
         design: dict[str, Any] = {"method": "grid",
                                   "grid": {k: [plain(v) for v in vs]

@@ -28,20 +28,36 @@ class Params(Strict):
 
 def commitment(backer: Backer, day: float) -> float:
     """Commitment at a day, interpolated linearly between the scenario's points."""
+    return interpolate(points(backer), day)
+
+
+def points(backer: Backer) -> tuple[np.ndarray, np.ndarray]:
+    """A backer's commitment points, sorted by day: days, values."""
     pts = sorted(backer.commitment, key=lambda p: p.day)
-    return float(np.interp(day, [p.day for p in pts], [p.value for p in pts]))
+    return np.array([p.day for p in pts], dtype=float), np.array([p.value for p in pts],
+                                                                  dtype=float)
 
 
-def air_support(backers: list[Backer], day: float, scale: float) -> float:
-    """Visible air support: sum of each backer's air support x commitment x lever."""
-    return scale * sum(b.air_support * commitment(b, day) for b in backers)
+def interpolate(pts: tuple[np.ndarray, np.ndarray], day: float) -> float:
+    """The commitment at a day between sorted points (see `points`)."""
+    return float(np.interp(day, *pts))
 
 
-def reinforcement(backers: list[Backer], day: float, scale: float, name: str | None) -> float:
-    """Soldier-equivalents the backers (or one named backer) would send now."""
-    return scale * sum(
-        b.reinforcement * commitment(b, day) for b in backers if name is None or b.name == name
-    )
+def air_support(backers: list[Backer], day: float, scale: float,
+                now: list[float] | None = None) -> float:
+    """Visible air support: sum of each backer's air support x commitment x lever (`now`:
+    the backers' commitments at the day, when already known)."""
+    now = [commitment(b, day) for b in backers] if now is None else now
+    return scale * sum(b.air_support * c for b, c in zip(backers, now, strict=True))
+
+
+def reinforcement(backers: list[Backer], day: float, scale: float, name: str | None,
+                  now: list[float] | None = None) -> float:
+    """Soldier-equivalents the backers (or one named backer) would send now (`now`: their
+    commitments at the day, when already known)."""
+    now = [commitment(b, day) for b in backers] if now is None else now
+    return scale * sum(b.reinforcement * c for b, c in zip(backers, now, strict=True)
+                       if name is None or b.name == name)
 
 
 class Backers:
@@ -49,12 +65,14 @@ class Backers:
 
     def __init__(self, w: World) -> None:
         w.air = w.backing = 0.0
+        self.points = [points(b) for b in w.scenario.backers]  # sorted once
 
     def step(self, w: World) -> None:
         if not w.on["backers"]:
             w.air, w.backing, w.materiel = 0.0, 0.0, 1.0
             return
         bs, day, scale = w.scenario.backers, w.t / 24.0, levers.value(w, "backer_commitment")
-        w.air = air_support(bs, day, scale)
-        w.backing = w.p.reinforcement_effort * reinforcement(bs, day, scale, None)
-        w.materiel = 1.0 + scale * sum(b.materiel * commitment(b, day) for b in bs)
+        now = [interpolate(pts, day) for pts in self.points]  # each backer's commitment
+        w.air = air_support(bs, day, scale, now)
+        w.backing = w.p.reinforcement_effort * reinforcement(bs, day, scale, None, now)
+        w.materiel = 1.0 + scale * sum(b.materiel * c for b, c in zip(bs, now, strict=True))

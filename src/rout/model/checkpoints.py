@@ -60,9 +60,9 @@ class Checkpoints:
 
     def step(self, w: World) -> None:
         a, p, rng = w.army, w.p, w.rng
-        if not w.in_state(DESERTING):
+        on_road = w.soldiers_in(DESERTING)
+        if not on_road.size:
             return
-        on_road = np.flatnonzero(a.state == DESERTING)
         home = on_road[a.checkpoints_left[on_road] <= 0]
         meet = on_road[a.checkpoints_left[on_road] > 0]
         if meet.size == 0:

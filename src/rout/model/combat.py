@@ -23,6 +23,7 @@ from rout.model.enforcement import refresh_amnesty
 from rout.model.lanchester import losses
 from rout.model.movement import distances
 from rout.model.registry import CAPTURED, DESERTING, KILLED, ON_DUTY
+from rout.model.state import EFFORT
 from rout.scenario.fields import NonNegative, Positive, Share, Strict
 
 if TYPE_CHECKING:
@@ -114,16 +115,21 @@ def reinforcement(w: World, e: Reinforcement) -> None:
 
 
 @njit(cache=True)
-def unit_sums(effort, cv, enforcer, unit_start, unit_end, power, total, enforcers):
-    """Per unit, in one pass: sum of effort x combat value (its power), of effort, and of
-    effort over its enforcers (the loyal enforcers of 7.6)."""
+def changed_sums(effort, cv, enforcer, unit_start, unit_end, changed, power, total,
+                 enforcers):
+    """Per unit whose effort may have changed (flagged EFFORT by the decision or by a move),
+    in one pass: sum of effort x combat value (its power), of effort, and of effort over its
+    enforcers (the loyal enforcers of 7.6); the flag is cleared, the others' sums are as they
+    were. The sums are float64 whether compiled or not."""
     for u in range(unit_start.size):
-        p = e = f = 0.0
-        for i in range(unit_start[u], unit_end[u]):
-            p += effort[i] * cv[i]
-            e += effort[i]
-            f += effort[i] * enforcer[i]
-        power[u], total[u], enforcers[u] = p, e, f
+        if changed[u] & EFFORT:
+            changed[u] &= ~EFFORT
+            p = e = f = np.float64(0.0)
+            for i in range(unit_start[u], unit_end[u]):
+                p += effort[i] * cv[i]
+                e += effort[i]
+                f += effort[i] * enforcer[i]
+            power[u], total[u], enforcers[u] = p, e, f
 
 
 def present_at(w: World, place: int) -> int:
@@ -142,8 +148,8 @@ class Combat:
 
     def step(self, w: World) -> None:
         a = w.army
-        unit_sums(a.effort, w.cv, w.is_enforcer, a.unit_start, a.unit_end, w.unit_power,
-                  w.unit_effort, w.unit_enforcers)
+        changed_sums(a.effort, w.cv, w.is_enforcer, a.unit_start, a.unit_end, a.unit_changed,
+                     w.unit_power, w.unit_effort, w.unit_enforcers)
         w.place_power = w.defender_power()
         w.contact_mercy[:] = np.nan
         for f in w.forces:

@@ -156,7 +156,8 @@ def mobilise(w: World, e: Mobilisation) -> None:
     called = w.members(units)
     called = called[a.state[called] == RESERVE]
     w.move(called, ON_DUTY)
-    settle(w, called)
+    if w.steps > 0:  # in the first hour the decision settles the whole army (7.7)
+        settle(w, called)
     for place in np.unique(a.unit_place[units]):
         w.assault_present[place] += int((a.unit_place[a.unit[called]] == place).sum())
     w.event("mobilisation", detail=e.note or f"{called.size * w.k} called up",

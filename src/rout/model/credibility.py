@@ -69,6 +69,7 @@ def settle_at(w: World, places: np.ndarray, kept: bool) -> None:
     a = w.army
     informed = places[a.unit_place[a.unit]]
     settle(a.credibility, informed, kept, w.p.credibility_gain, w.p.credibility_loss)
+    w.touch(np.flatnonzero(places[a.unit_place]))
     w.mean_credibility = float(a.credibility.mean())
 
 

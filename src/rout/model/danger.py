@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -19,8 +19,17 @@ if TYPE_CHECKING:
 SWITCHES = {"danger": "the enemy's nearness and strength push soldiers out (off: D = 0)"}
 
 
+class Homes(NamedTuple):
+    """Where families live near the front (`army.homes: garrison`): per unit, the danger at
+    its home place (where it garrisoned at the start); per soldier, 1 if his family lives
+    there. A soldier's home danger is their product (0 for an army without such homes)."""
+
+    danger: np.ndarray
+    family: np.ndarray
+
+
 class Params(Strict):
-    danger_km: Positive = Field(40.0, description="distance scale of danger, km")
+    danger_km: Positive = Field(7.44, description="distance scale of danger, km")
     air_calm: NonNegative = Field(0.5, description="how far visible air support lowers danger")
 
 
@@ -94,9 +103,10 @@ class Danger:
     def __init__(self, w: World) -> None:
         refresh_fear(w)
         a = w.army
-        self.home = a.unit_place[a.unit].copy() if w.scenario.army.homes == "garrison" else None
-        self.family = a.dependents > 0
-        w.soldier_inputs["home_danger"] = np.zeros(a.n, dtype=np.float32)
+        # a unit's soldiers share its home: where it garrisoned at the start
+        self.home = a.unit_place.copy() if w.scenario.army.homes == "garrison" else None
+        w.homes = Homes(danger=np.zeros(a.n_units, dtype=np.float32),
+                        family=(a.dependents > 0).astype(np.float32))
 
     def step(self, w: World) -> None:
         if w.on["danger"]:
@@ -112,5 +122,5 @@ class Danger:
         w.unit_inputs["danger"] = place_d[w.army.unit_place]
         if self.home is not None:  # families at the place their soldiers garrison
             at_home = np.where(w.held0 & ~w.government, np.float32(1.0), place_d)
-            w.soldier_inputs["home_danger"] = at_home[self.home] * self.family
+            w.homes = w.homes._replace(danger=at_home[self.home])
         w.calm = air_calm(w.air, w.p.air_calm)

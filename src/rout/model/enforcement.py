@@ -26,7 +26,7 @@ SWITCHES = {
 class Params(Strict):
     arrest_k: NonNegative = Field(2.3, description="Epstein's arrest constant")
     arrest_floor: bool = Field(False, description="round E/A down")
-    severity: NonNegative = Field(1.0, description="severity of punishment")
+    severity: NonNegative = Field(0.457, description="severity of punishment")
     amnesty_effect: Share = Field(0.6, description="how far a full amnesty lowers the net risk")
     caught_leaving: Share = Field(0.1, description="chance x P that a leaver is seized on the "
                                   "spot")

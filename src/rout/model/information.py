@@ -24,8 +24,8 @@ SWITCHES = {"information": "departures, falls and officers' flight are seen (off
 class Params(Strict):
     collapse_unit: NonNegative = Field(0.5, description="weight of the unit's departures in C")
     collapse_friends: NonNegative = Field(0.3, description="weight of friends' departures in C")
-    collapse_news: NonNegative = Field(0.2, description="weight of the losses heard of in C")
-    collapse_officers: NonNegative = Field(0.4, description="weight of the officers' flight "
+    collapse_news: NonNegative = Field(0.283, description="weight of the losses heard of in C")
+    collapse_officers: NonNegative = Field(1.37, description="weight of the officers' flight "
                                            "signal in C")
     news_hours: Positive = Field(8.0, description="mean lag of news for a soldier with the "
                                  "army's mean number of friends, hours")
@@ -92,11 +92,16 @@ class Information:
         lag_max = float(self.lag_sorted[-1])
         while self.first < len(w.heard) and t - dt - w.heard[self.first][0] > lag_max:
             self.first += 1  # everyone has heard of this fall already
-        for tf, share in w.heard[self.first:]:
-            hi = np.searchsorted(self.lag_sorted, np.float32(t - tf), side="right")
-            lo = (np.searchsorted(self.lag_sorted, np.float32(t - dt - tf), side="right")
-                  if t - dt >= tf else 0)
-            if hi > lo:
-                who = self.lag_order[lo:hi]
-                self.known[who] += np.float32(share)
-                self.news[who] = np.minimum(1.0, self.known[who] / w.p.news_saturation)
+        if self.first == len(w.heard):
+            return
+        falls = np.array(w.heard[self.first:])
+        hour = falls[:, 0]
+        # for each fall, the soldiers (in order of their lag) it reaches within this step
+        his = np.searchsorted(self.lag_sorted, (t - hour).astype(np.float32), side="right")
+        los = np.where(t - dt >= hour, np.searchsorted(
+            self.lag_sorted, (t - dt - hour).astype(np.float32), side="right"), 0)
+        for k in np.flatnonzero(his > los):
+            who = self.lag_order[los[k]:his[k]]
+            self.known[who] += np.float32(falls[k, 1])
+            self.news[who] = np.minimum(1.0, self.known[who] / w.p.news_saturation)
+            w.touch(w.army.unit[who])

@@ -169,6 +169,6 @@ class Recall:
             w.move(refused, ABSENT)
             log_departures(w, refused, IGNORED, signed_terms(rows[~back]))
         if w.on["enforcement"] and p.fetch_rate > 0 and w.in_state(ABSENT):
-            absent = np.flatnonzero(a.state == ABSENT)
+            absent = w.soldiers_in(ABSENT)
             fetched = absent[w.rng.random(absent.size) < p.fetch_rate * w.arrest[a.unit[absent]]]
             w.move(fetched, JAILED)

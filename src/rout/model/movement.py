@@ -82,6 +82,8 @@ class Force:
     start_hour: float
     mercy: float = 0.5  # how far those who lay down arms before it expect to be spared
     supply_km: float = np.inf  # beyond this road distance from its start it is not resupplied
+    halts: list[tuple[int, float]] = field(default_factory=list)  # (place, until hour) pauses
+    halts_logged: set[int] = field(default_factory=set)  # pauses whose start is in the log
     strength0: float = field(init=False)
     readiness: float = 1.0
     status: str = "waiting"
@@ -99,6 +101,18 @@ class Force:
     @property
     def attacking(self) -> bool:
         return self.status == "attacking"
+
+    def halted(self, w: World) -> bool:
+        """In one of its pauses: a place it waits behind is out of the government's hands and
+        the date has not come (the first hour of each pause is logged)."""
+        for k, (place, until) in enumerate(self.halts):
+            if w.t < until and not w.government[place]:
+                if k not in self.halts_logged:
+                    self.halts_logged.add(k)
+                    w.event("halt", place, f"{self.name} halts until day {until / 24:g}",
+                            force=self.name)
+                return True
+        return False
 
     def active(self, t: float) -> bool:
         """Started, not exhausted and with objectives left."""
@@ -199,6 +213,9 @@ class Movement:
             if f.status == "regrouping" and f.readiness >= p.readiness_move:
                 f.status = "advancing"
             if f.status != "advancing" or not w.on["movement"]:
+                continue
+            if f.halted(w):
+                f.last_gain = w.t  # a pause of the record is not a stall
                 continue
             reached = advance(f, w.roads, w.government, f.speed * w.dt)
             if not f.objectives:

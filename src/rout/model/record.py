@@ -18,6 +18,7 @@ from rout.model.registry import ON_DUTY, STATES
 if TYPE_CHECKING:
     from rout.model.world import World
 
+STATUS_CODE = {status: code for code, status in enumerate(STATUSES)}
 TRACKED = ("state", "effort", "wish", "net_risk", "net_wish", "danger", "collapse",
            "friends_gone", "unit_gone", "officers_fled", "credibility", "savings", "place")
 _LEVEL = {name: COLUMNS.index(col) for name, col in
@@ -88,13 +89,14 @@ class Recorder:
         r["place_danger"][i] = w.place_danger
         r["government"][i] = w.government
         r["place_progress"][i] = w.progress
-        for j, f in enumerate(w.forces):
-            r["force_strength"][i, j] = f.strength
-            r["force_readiness"][i, j] = f.readiness
-            r["force_status"][i, j] = STATUSES.index(f.status)
-            r["force_node"][i, j] = f.node
-            r["force_next"][i, j] = f.nxt
-            r["force_along"][i, j] = f.along
+        forces = w.forces
+        if forces:
+            r["force_strength"][i] = [f.strength for f in forces]
+            r["force_readiness"][i] = [f.readiness for f in forces]
+            r["force_status"][i] = [STATUS_CODE[f.status] for f in forces]
+            r["force_node"][i] = [f.node for f in forces]
+            r["force_next"][i] = [f.nxt for f in forces]
+            r["force_along"][i] = [f.along for f in forces]
         idx = w.track
         if idx.size:
             rows = evaluate_soldiers(w, idx)

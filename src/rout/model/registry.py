@@ -27,17 +27,17 @@ class State(NamedTuple):
 STATES: tuple[State, ...] = (
     State("on_duty", "on duty", "#332288", False, "present at his post"),
     State("on_leave", "on leave", "#88CCEE", False, "on leave, bought or granted"),
-    State("absent", "absent", "#DDCC77", True, "ignored a recall and stays away"),
-    State("deserting", "deserting", "#CC6677", True, "on the road home, past checkpoints"),
-    State("deserted", "deserted", "#882255", True, "home, out of the army"),
-    State("fled", "fled", "#AA4499", True, "an officer or general who abandoned his post"),
-    State("captured", "captured", "#117733", False, "taken prisoner when his place fell"),
+    State("absent", "absent", "#AA3377", True, "ignored a recall and stays away"),
+    State("deserting", "deserting", "#EE3377", True, "on the road home, past checkpoints"),
+    State("deserted", "deserted", "#EE8866", True, "home, out of the army"),
+    State("fled", "fled", "#CC3311", True, "an officer or general who abandoned his post"),
+    State("captured", "captured", "#44AA99", False, "taken prisoner when his place fell"),
     State("killed", "killed", "#444444", False, "killed in the fighting"),
-    State("jailed", "jailed", "#999933", False, "seized leaving, stopped at a checkpoint or "
+    State("jailed", "jailed", "#AAAA00", False, "seized leaving, stopped at a checkpoint or "
           "fetched from home"),
-    State("surrendered", "surrendered", "#44AA99", True, "laid down his arms to the attacker, "
+    State("surrendered", "surrendered", "#EEDD88", True, "laid down his arms to the attacker, "
           "alone or with his garrison on terms"),
-    State("defected", "defected", "#EE7733", True, "went over to the attacker and fights for it"),
+    State("defected", "defected", "#0077BB", True, "went over to the attacker and fights for it"),
     State("reserve", "in reserve", "#DDDDDD", False, "not yet called up (a militia, volunteers, "
           "reservists)"),
 )
@@ -95,6 +95,7 @@ EVENTS: tuple[EventKind, ...] = (
     EventKind("assault", "a force attacks a place"),
     EventKind("attack_broken_off", "a force breaks off an attack that costs it too much"),
     EventKind("exhausted", "a force has lost so much it stops"),
+    EventKind("halt", "a force pauses, as in the record, to resupply and regroup"),
     EventKind("withdrawal", "a commander orders his garrison out"),
     EventKind("surrender", "a garrison lays down its arms on terms"),
     EventKind("defection", "soldiers go over to the attacker"),

@@ -55,28 +55,88 @@ def _select(a, sel: Track, index: dict[str, int], groups: list[str], ranks: list
     return mask
 
 
+RNGLike = int | np.random.SeedSequence | np.random.Generator | None
+
+
+def seed_sequence(rng: RNGLike) -> np.random.SeedSequence:
+    """The SeedSequence a run draws from (SPEC 7): an int seeds it, a SeedSequence is used as
+    given, a Generator gives a child spawned from it (so the run is reproducible from the
+    recorded sequence and the caller's generator moves on), None draws fresh entropy."""
+    if isinstance(rng, np.random.SeedSequence):
+        return rng
+    if isinstance(rng, np.random.Generator):
+        return rng.spawn(1)[0].bit_generator.seed_seq
+    if rng is None:
+        return np.random.SeedSequence()
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+        raise TypeError(f"rng must be an int, a SeedSequence, a Generator or None, "
+                        f"got {type(rng).__name__}")
+    if rng < 0:
+        raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}")
+    return np.random.SeedSequence(int(rng))
+
+
 def simulate(
     scenario: str | Path | Scenario = "syria-2024",
-    seed: int | np.random.SeedSequence | None = None,
+    rng: RNGLike = None,
     overrides: dict[str, Any] | None = None,
     days: float | None = None,
     track: list[int] | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    seed: RNGLike = None,
 ) -> Run:
     """Run a scenario once: a pure function of (scenario, overrides, seed).
 
-    `seed` may be an int or a SeedSequence (spawned by an ensemble); with None
-    fresh entropy is drawn and recorded in the summary so the run can be redone.
+    Parameters
+    ----------
+    scenario
+        A built-in scenario's name (`rout scenarios` lists them), a YAML file, or a
+        `Scenario` already loaded.
+    rng
+        Where the run's randomness comes from: an int seed, a `numpy.random.SeedSequence`
+        (as an ensemble spawns), a `numpy.random.Generator` (the run draws from a child
+        spawned from it), or None for fresh entropy, recorded in `Run.seed` and the
+        summary so the run can be redone.
+    overrides
+        Values that replace the scenario's, by dotted path (`{"w_danger": 0.5,
+        "forces.0.strength": 8000}`), as `--set` does on the command line.
+    days
+        The horizon in days (short for `overrides={"days": ...}`).
+    track
+        Ids of extra soldiers to follow hour by hour (`Run.tracked`), besides those the
+        scenario's `track` block draws.
+    progress
+        Called with the number of steps done after each step (for a progress bar).
+    seed
+        Another name for `rng` (give one of the two).
+
+    Returns
+    -------
+    Run
+        The run's attributes and frames.
+
+    Raises
+    ------
+    rout.scenario.loader.ScenarioError
+        The scenario or an override is invalid (one line per problem).
+    ValueError
+        A tracked id is out of range, or a seed is negative.
     """
+    if seed is not None and rng is not None:
+        raise TypeError("simulate: give rng or seed, not both")
     over = dict(overrides or {})
     if days is not None:
         over["days"] = days
     sc = load_scenario(scenario, over)
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng = np.random.default_rng(ss)
-    picker = rng.spawn(1)[0]
+    ss = seed_sequence(rng if rng is not None else seed)
+    rng_ = np.random.default_rng(ss)
+    # the first child of the sequence, made without spawning: redoing a run from the same
+    # SeedSequence object picks the same soldiers
+    picker = np.random.default_rng(np.random.SeedSequence(
+        ss.entropy, spawn_key=(*ss.spawn_key, 0), pool_size=ss.pool_size))
     start = time.perf_counter()
-    eng = Engine(sc, rng)
+    eng = Engine(sc, rng_)
     n = eng.world.army.n
     ids = list(track or []) + pick_tracked(eng, sc, picker)
     bad = [i for i in ids if not 0 <= i < n]
@@ -157,6 +217,27 @@ class Run:
         return (f"<Run {self.scenario.name!r} seed={self.seed.entropy} steps={self.steps} "
                 f"soldiers={self.n_soldiers}>")
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the scenario, seed and size, the record against the run, and the
+        final counts."""
+        from html import escape
+
+        counts = self.final_counts()
+        tl = self.timeline()
+        rows = "".join(
+            f"<tr><td>{escape(str(r.place))}</td><td>{escape(str(r.event))}</td>"
+            f"<td>{r.observed:g}</td><td>{_day(r.simulated)}</td></tr>"
+            for r in tl.itertuples())
+        record = (f"<table><tr><th>place</th><th>record</th><th>day</th><th>this run</th></tr>"
+                  f"{rows}</table>" if len(tl) else "")
+        final = "".join(f"<tr><td>{escape(k)}</td><td>{v:,}</td></tr>"
+                        for k, v in counts.items() if v)
+        return (f"<div><b>{escape(self.scenario.name)}</b>: seed {self.seed.entropy}, "
+                f"{self.n_soldiers:,} soldiers, {self.steps} steps of "
+                f"{self.scenario.step_hours:g} h, {escape(self.end_reason)}"
+                f"{record}<table><tr><th>state at the end</th><th>soldiers</th></tr>{final}"
+                f"</table></div>")
+
     # --------------------------------------------------------------- frames
     def _time(self) -> pd.DataFrame:
         rec = self.engine.recorder
@@ -176,7 +257,11 @@ class Run:
     @cached_property
     def series(self) -> pd.DataFrame:
         """Per step: counts by state; present and left by rank, group and place; effort,
-        credibility and effective power."""
+        credibility and effective power.
+
+        The columns by rank, group and place are named `DIM.NAME.on_duty` and
+        `DIM.NAME.left`, the name with its spaces as underscores
+        (`place.Maarat_al-Numan.on_duty`): `series_column` spells them."""
         rec, n = self.engine.recorder, self.steps
         cube = self._cube()
         out = self._time()
@@ -194,8 +279,8 @@ class Run:
             duty = cube[:, 0].sum(axis=tuple(o + 1 for o in other))
             gone = left.sum(axis=tuple(o + 1 for o in other))
             for j, label in enumerate(labels[dim]):
-                out[f"{dim}.{label}.on_duty"] = duty[:, j]
-                out[f"{dim}.{label}.left"] = gone[:, j]
+                out[series_column(dim, label, "on_duty")] = duty[:, j]
+                out[series_column(dim, label, "left")] = gone[:, j]
         return out
 
     @cached_property
@@ -261,19 +346,33 @@ class Run:
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """What happened, when and where: one row per event."""
+        """What happened, when and where: one row per event.
+
+        Besides `t_hours`, `day`, `kind`, `place` and `detail`, some kinds say how many
+        soldiers (`count`; at a fall `captured`, `scattered`, `retreated`; at a withdrawal
+        `scattered`, `withdrew`) or which `force`: counts are integers (pandas' Int64),
+        <NA> on the rows of the other kinds."""
         cols = ["t_hours", "day", "kind", "place", "detail"]
         df = pd.DataFrame(self._w.log)
-        return df if len(df) else pd.DataFrame(columns=cols)
+        if not len(df):
+            return pd.DataFrame(columns=cols)
+        for col in df.columns[len(cols):]:
+            if pd.api.types.is_numeric_dtype(df[col]):
+                df[col] = df[col].astype("Int64")
+        return df
 
     @cached_property
     def departures(self) -> pd.DataFrame:
         """Every decision to leave: who, when, how, and the terms of W - N at that moment."""
         logs = self._w.departures
-        if not logs:
-            return pd.DataFrame(columns=["t_hours", "day", "soldier", "action", "rank", "group",
-                                         "place", "threshold", *TERM_NAMES])
-        cat = {k: np.concatenate([d[k] for d in logs]) for k in logs[0]}
+        if logs:
+            cat = {k: np.concatenate([d[k] for d in logs]) for k in logs[0]}
+        else:  # nobody left: the same columns and types, no rows
+            cat = {"t_hours": np.zeros(0), "soldier": np.zeros(0, dtype=np.int64),
+                   "threshold": np.zeros(0, dtype=np.float32),
+                   "terms": np.zeros((0, len(TERM_NAMES)), dtype=np.float32),
+                   **{k: np.zeros(0, dtype=np.int8) for k in ("action", "rank", "group",
+                                                              "place")}}
         out = pd.DataFrame(
             {
                 "t_hours": cat["t_hours"],
@@ -417,6 +516,17 @@ class Run:
             df.to_parquet(out / f"{name}.parquet", index=False)
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str))
         return out
+
+
+def series_column(dim: str, name: str, what: str) -> str:
+    """The `Run.series` column of soldiers on duty (`what="on_duty"`) or gone (`"left"`) of
+    one rank, group or place: `place.Maarat_al-Numan.on_duty`, a plain name with no space,
+    so the frame reads well in SQL, R and a spreadsheet."""
+    return f"{dim}.{'_'.join(name.split())}.{what}"
+
+
+def _day(value: float) -> str:
+    return f"{value:.1f}" if np.isfinite(value) else "held"
 
 
 def date_of(scenario: Scenario, day: float) -> dt.date | None:

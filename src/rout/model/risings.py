@@ -23,7 +23,7 @@ SWITCHES = {"risings": "local armed groups rise when the regime wobbles (off: th
 
 
 class Params(Strict):
-    rise_threshold: Share = Field(0.2, description="the regime's visible losses at which a "
+    rise_threshold: Share = Field(0.323, description="the regime's visible losses at which a "
                                   "local group rises (its own `threshold` overrides it)")
 
 

@@ -20,6 +20,11 @@ from rout.model.registry import VISIBLE as _VISIBLE
 if TYPE_CHECKING:
     from rout.scenario.schema import Dist, Scenario
 
+# bits of Army.unit_changed: what changed in a unit since the decision (or the sums) last saw it
+INPUTS = np.uint8(1)  # a soldier's state or a decision input: decide this unit again
+FRIENDS = np.uint8(2)  # departures among its soldiers' friends: their counts to copy
+EFFORT = np.uint8(4)  # someone's effort: sum the unit's power again
+
 # 1 for the departures other soldiers can see (they feed perceived collapse), per state code
 VISIBLE = np.zeros(len(STATES), dtype=np.int8)
 VISIBLE[list(_VISIBLE)] = 1
@@ -114,6 +119,7 @@ class Army:
     unit_gone: np.ndarray = field(default=None)  # visible departures per unit
     unit_fled: np.ndarray = field(default=None)  # enforcers fled per unit
     friend_gone: np.ndarray = field(default=None)  # visible departures among friends
+    unit_changed: np.ndarray = field(default=None)  # uint8 bits per unit (transitions.INPUTS...)
 
     @property
     def n(self) -> int:
@@ -307,4 +313,5 @@ def build_army(scenario: Scenario, rng: np.random.Generator) -> Army:
     a.unit_gone = np.zeros(n_units, dtype=np.int32)
     a.unit_fled = np.zeros(n_units, dtype=np.int32)
     a.friend_gone = np.zeros(n, dtype=np.float32)
+    a.unit_changed = np.full(n_units, 0xFF, dtype=np.uint8)  # nothing seen yet
     return a

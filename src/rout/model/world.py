@@ -1,9 +1,10 @@
 """The world of one run: every array the submodels read and write, and the common services.
 
 A submodel's `step(world)` reads and writes only what is here, through
-these fields (each says which submodel writes it) and the three services
+these fields (each says which submodel writes it) and the services
 every submodel shares: `move` (the only way a soldier changes state, keeping
-every tally true), `event` (the log) and `members` (soldiers of some units).
+every tally true), `touch` (a decision input changed in place), `event` (the log)
+and `members` (soldiers of some units).
 """
 
 from __future__ import annotations
@@ -12,14 +13,39 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numba import njit
 
 from rout.model.movement import Force, Roads, road_graph
 from rout.model.registry import STATES
-from rout.model.state import build_army, rank_table
+from rout.model.state import INPUTS, build_army, rank_table
 from rout.model.transitions import move, tally
 
 if TYPE_CHECKING:
     from rout.scenario.schema import Scenario
+
+
+@njit(cache=True)
+def place_sums(unit_place: np.ndarray, per_unit: np.ndarray, n_places: int) -> np.ndarray:
+    """Sum of per_unit over the units at each place, in float64, in the order of the units."""
+    out = np.zeros(n_places)
+    for u in range(unit_place.size):
+        out[unit_place[u]] += per_unit[u]
+    return out
+
+
+@njit(cache=True)
+def find(state: np.ndarray, code: int, count: int) -> np.ndarray:
+    """Indices, in order, of the first `count` soldiers in state `code` (one pass that stops
+    when it has them all)."""
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(state.size):
+        if k == count:
+            break
+        if state[i] == code:
+            out[k] = i
+            k += 1
+    return out[:k]
 
 
 class World:
@@ -84,7 +110,8 @@ class World:
                   quality=f.quality, speed=f.speed_km_day / 24.0, mercy=f.mercy,
                   supply_km=f.supply_km or np.inf,
                   objectives=[self.index[o] for o in f.objectives],
-                  start_hour=f.start_day * 24.0, status="advancing")
+                  start_hour=f.start_day * 24.0, status="advancing",
+                  halts=[(self.index[h.after], h.until_day * 24.0) for h in f.halts])
             for f in scenario.forces
         ]
         self.risen = [
@@ -111,6 +138,7 @@ class World:
         self.last_recall: tuple[np.ndarray, np.ndarray] | None = None  # leave: who, W - N - T
         self.mean_credibility = float(a.credibility.mean())  # events (promises settled)
         self.terms0: np.ndarray | None = None  # decision: every soldier's terms at the start
+        self.weights_seen: tuple[Any, bool, Any] | None = None  # decision: the last weights
         a.effort = (a.state == 0).astype(np.float32)
         # combat: per unit, the sums of effort x combat value, of effort, and of the
         # enforcers' effort (read by enforcement the next hour)
@@ -134,6 +162,15 @@ class World:
     def move(self, idx: np.ndarray, new: int | np.ndarray) -> None:
         """Put soldiers idx into state(s) new; every tally follows (transitions.move)."""
         move(self.army, self.counts, self.shape, self.enforcer, idx, new, self.t)
+
+    def touch(self, units: np.ndarray | None) -> None:
+        """Flag units (None: all) whose soldiers' decision inputs changed other than by `move`
+        (news heard, a promise settled, thresholds drawn again), so the hour's decision
+        passes over them again instead of skipping them as quiet (ODD 7.7)."""
+        if units is None:
+            self.army.unit_changed |= INPUTS
+        else:
+            self.army.unit_changed[units] |= INPUTS
 
     def retally(self) -> None:
         """Recount the tallies from scratch (after units change place)."""
@@ -169,12 +206,18 @@ class World:
         return np.arange(total) + np.repeat(starts - np.cumsum(lens) + lens, lens)
 
     def per_place(self, per_unit: np.ndarray) -> np.ndarray:
-        """A per-unit quantity summed over the units at each place."""
-        return np.bincount(self.army.unit_place, weights=per_unit, minlength=self.n_places)
+        """A per-unit quantity summed over the units at each place (in float64, unit by unit,
+        as `np.bincount` with weights sums it, without its conversions of every input)."""
+        return place_sums(self.army.unit_place, per_unit, self.n_places)
 
     def in_state(self, state: int) -> int:
         """How many soldiers are in a state now, from the running tally."""
         return int(self.counts.reshape(len(STATES), -1)[state].sum())
+
+    def soldiers_in(self, state: int) -> np.ndarray:
+        """The soldiers in a state now, in order (as np.flatnonzero(army.state == state)),
+        found in one pass that ends at the last of them the running tally counts."""
+        return find(self.army.state, state, self.in_state(state))
 
     def soldier_place(self, idx: np.ndarray) -> np.ndarray:
         """The place of soldiers idx (through their units)."""

@@ -12,6 +12,7 @@ an event after the end) passes with a warning: `scenario_warnings` lists them, a
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
@@ -201,6 +202,15 @@ def _shape_problem(raw: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> Any:
+    return yaml.load(text, _Loader)
+
+
+def path_like(name: str) -> bool:
+    return name.endswith((".yaml", ".yml", ".json"))
+
+
 def read_raw(source: str | Path) -> tuple[dict[str, Any], str]:
     """The scenario's raw mapping and a label for messages: a built-in name or a path."""
     name = str(source)
@@ -220,6 +230,8 @@ def read_raw(source: str | Path) -> tuple[dict[str, Any], str]:
     try:
         if name.endswith(".json"):
             raw = json.loads(text, object_pairs_hook=_json_object)
+        elif label == name and builtin.is_file() and not path_like(name):
+            raw = copy.deepcopy(_parsed(text))  # a built-in, read at every run: parsed once
         else:
             raw = yaml.load(text, _Loader)
     except yaml.MarkedYAMLError as exc:

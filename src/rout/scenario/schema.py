@@ -144,7 +144,7 @@ class Army(Strict):
     dependents: Dist = Dist(kind="poisson", mean=2.0)
     savings_sigma: NonNegative = 1.0
     risk_aversion: Dist = Dist(kind="uniform", low=0.0, high=1.0)
-    threshold: Dist = Dist(kind="normal", mean=0.35, sd=0.12)
+    threshold: Dist = Dist(kind="normal", mean=0.534, sd=0.12)
     credibility_concentration: Positive = 6.0
     corruptibility: Dist = Dist(kind="beta", mean=0.3, concentration=4.0)
     non_military_id: Share = 0.3
@@ -193,6 +193,15 @@ class Backer(Strict):
     commitment: list[CommitmentPoint] = Field(min_length=1)
 
 
+class Halt(Strict):
+    """An operational pause of the record: once `after` is out of the government's hands,
+    the force waits until `until_day` (to resupply and regroup) before it goes on."""
+
+    after: str
+    until_day: NonNegative
+    note: str = ""
+
+
 class Force(Strict):
     """An offensive: a force that starts on a given day (a fact of the record)."""
 
@@ -208,6 +217,8 @@ class Force(Strict):
     supply_km: Positive | None = Field(
         None, description="road distance from its start beyond which it cannot be resupplied "
         "(it recovers no readiness there); none: no limit")
+    halts: list[Halt] = Field(default_factory=list, description="dated operational pauses of "
+                              "the record (each with a source)")
 
 
 class Rising(Strict):
@@ -447,6 +458,8 @@ def _reference_problems(s: Scenario) -> list[str]:
         check(f.start, f"forces.{i}.start")
         for j, o in enumerate(f.objectives):
             check(o, f"forces.{i}.objectives.{j}")
+        for j, h in enumerate(f.halts):
+            check(h.after, f"forces.{i}.halts.{j}.after")
     for i, g in enumerate(s.risings):
         check(g.place, f"risings.{i}.place")
         for j, o in enumerate(g.objectives):

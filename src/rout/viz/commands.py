@@ -38,6 +38,10 @@ def report(
     discovery: Annotated[Path | None, typer.Option(
         help="A stored discovery (the --out folder of rout discover, or its JSON file): "
              "adds what would have held it.")] = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Add what each mechanism did: each switched off in turn over the "
+                          "same runs, as rout explain does (one more run per mechanism "
+                          "and run).")] = False,
 ) -> None:
     """Write one self-contained HTML report: timeline, plots, map, drivers, stories."""
     from rout.viz.report import simulate_runs, write
@@ -58,8 +62,16 @@ def report(
     sc = load(scenario, parse_sets(set_, days))
     with progress(runs, f"{sc.name}, {sc.army.strength:,} soldiers") as advance:
         results = simulate_runs(scenario, runs, seed, overrides, days, progress=advance)
+    table = None
+    if explain:
+        from rout.explain import ablation
+        from rout.model.schedule import switches
+
+        over = parse_sets(set_, days)
+        with progress(len(switches()) * runs + runs, "each mechanism off in turn") as advance:
+            table = ablation(scenario, runs, None, over, seed, progress=advance)
     try:
-        path = write(results, out_file, overrides, found)
+        path = write(results, out_file, overrides, found, table)
     except OSError as exc:
         raise fail(f"--out {out_file}: cannot write: {exc.strerror or exc}") from None
     out.print(f"report written to [bold]{path}[/bold] ({runs} run{'s' if runs > 1 else ''}, "
@@ -87,9 +99,10 @@ def serve(
     if not _local(host):
         err.print(f"[yellow]warning:[/yellow] {host} is reachable from other machines and the "
                   "dashboard has no login", highlight=False)
-    err.print(f"rout dashboard on http://{host}:{port}/ ({workers} workers; Ctrl+C to stop)",
-              highlight=False)
-    run_server(host, port, workers)
+    err.print(f"starting the dashboard ({workers} workers)...", highlight=False)
+    address = f"[{host}]" if ":" in host else host
+    run_server(host, port, workers, ready=lambda: err.print(
+        f"rout dashboard on http://{address}:{port}/ (Ctrl+C to stop)", highlight=False))
 
 
 def _local(host: str) -> bool:

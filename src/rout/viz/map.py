@@ -42,7 +42,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
-from rout.model.results import Run
+from rout.model.results import Run, series_column
 from rout.viz import basemap
 from rout.viz.plots import date_label, save
 
@@ -75,7 +75,7 @@ def _government(run: Run) -> np.ndarray:
 def _on_duty(run: Run) -> np.ndarray:
     """(steps, places): soldiers on duty at each place."""
     series = run.series
-    return np.stack([series[f"place.{p}.on_duty"].to_numpy(dtype=float)
+    return np.stack([series[series_column("place", p, "on_duty")].to_numpy(dtype=float)
                      for p in _names(run)], axis=1)
 
 
@@ -211,7 +211,7 @@ class LabelPlacer(Artist):
 
     It is drawn first (lowest zorder), when the layout is final. For each
     label, in order of priority, it tries eight directions around its marker
-    at three distances, nearest first, and keeps the first box that meets no
+    at four distances, nearest first, and keeps the first box that meets no
     label already placed, no marker and no edge of the axes, preferring one
     that is nearer its own marker than any other (so no label seems to name
     a neighbour); when none is free it takes the one that overlaps least. A
@@ -223,7 +223,7 @@ class LabelPlacer(Artist):
     """
 
     DIRECTIONS = ((1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1), (0, 1), (0, -1))
-    RINGS = (0.0, 0.9, 2.0)  # extra distance, in label heights
+    RINGS = (0.0, 0.9, 2.0, 3.2)  # extra distance, in label heights
 
     def __init__(self, ax: Axes, texts: Sequence[Annotation], xy: np.ndarray,
                  radius_pt: np.ndarray | Callable[[], np.ndarray],
@@ -516,11 +516,13 @@ def draw_map(run: Run, day: float | None = None, ax: Axes | None = None,
 
 
 def animate(run: Run, path: str | Path, frames: int = 60, fps: int = 6,
-            dpi: int = 90) -> Path:
+            dpi: int = 90, progress: Callable[[int], None] | None = None) -> Path:
     """Write the run as a moving map and return what was written.
 
     `.gif` uses Pillow, `.mp4` uses ffmpeg; a path without a suffix, or an .mp4
     when ffmpeg is missing (with a warning), becomes a folder of PNG frames.
+    `progress(1)` is called after each frame (for a progress bar: `rout.console.progress`
+    gives one with the time left).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -550,6 +552,8 @@ def animate(run: Run, path: str | Path, frames: int = 60, fps: int = 6,
         for i, step in enumerate(steps):
             layers.show(step)
             fig.savefig(path / f"frame-{i:04d}.png", dpi=dpi)
+            if progress is not None:
+                progress(1)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = animation.writers[writer_name](fps=fps)
@@ -557,4 +561,6 @@ def animate(run: Run, path: str | Path, frames: int = 60, fps: int = 6,
         for step in steps:
             layers.show(step)
             writer.grab_frame()
+            if progress is not None:
+                progress(1)
     return path

@@ -9,6 +9,8 @@ draws the median and a 5-95% band, so the spread across seeds is visible.
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +19,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from rout.experiments.summary import QUANTILES, quantiles, summarise_days
+from rout.experiments.summary import QUANTILES, held_note, quantiles, summarise_days
 from rout.model.registry import BASELINE, STATE_NAMES, STATES, TERMS
-from rout.model.results import Run, date_of
+from rout.model.results import Run, date_of, series_column
 
 Runs = Run | Sequence[Run]
 
@@ -118,7 +120,7 @@ def desertion(runs: Runs, by: str = "rank", ax: Axes | None = None,
     colours = iter(("#c53030", "#dd6b20", "#2b6cb0", "#2f855a", "#6b46c1", "#718096",
                     "#b7791f", "#285e61"))
     for label, total in rs[0].sizes(by).items():
-        days, values = stack(rs, f"{by}.{label}.left")
+        days, values = stack(rs, series_column(by, label, "left"))
         _line(ax, days, values / total, label, next(colours, "#4a5568"))
     ax.set_ylabel("share that has left")
     ax.set_ylim(0, 1)
@@ -177,10 +179,15 @@ def drivers(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) 
     return save(ax.figure, path)
 
 
+FALL_COLUMNS = ["place", "observed", "runs", "fell_runs", "fell", "held", "median", "p05",
+                "p95"]
+
+
 def fall_table(runs: Runs) -> pd.DataFrame:
-    """Per observed place: the recorded fall day, the runs, the share in which it fell and the
-    simulated median and 5-95% (NaN where it fell in fewer runs than the quantile needs:
-    a median of NaN means it held)."""
+    """Per observed place: the recorded fall day, the runs, in how many it fell (and the
+    share), whether it held (it fell in fewer than half the runs, `summary`'s one rule) and
+    the simulated median and 5-95% (NaN where it fell in fewer runs than the quantile needs:
+    a held place has no median)."""
     rs = as_runs(runs)
     tl = [r.timeline() for r in rs]
     sim = np.stack([t["simulated"].to_numpy(dtype=float) for t in tl])
@@ -188,10 +195,9 @@ def fall_table(runs: Runs) -> pd.DataFrame:
     for j, place in enumerate(tl[0]["place"]):
         s = summarise_days(sim[:, j])
         rows.append({"place": place, "observed": float(tl[0]["observed"].iloc[j]),
-                     "runs": s.runs, "fell": s.share, "median": s.median, "p05": s.p05,
-                     "p95": s.p95})
-    return pd.DataFrame(rows, columns=["place", "observed", "runs", "fell", "median", "p05",
-                                       "p95"])
+                     "runs": s.runs, "fell_runs": s.happened, "fell": s.share, "held": s.held,
+                     "median": s.median, "p05": s.p05, "p95": s.p95})
+    return pd.DataFrame(rows, columns=FALL_COLUMNS)
 
 
 def falls(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) -> Figure:
@@ -209,9 +215,9 @@ def falls(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) ->
                 fmt="o", color="#CC6677", capsize=3, zorder=2,
                 label="simulated" + (" (median, 5-95%)" if len(rs) > 1 else ""))
     for yi, row in zip(y, table.itertuples(), strict=True):
-        k = round(row.fell * row.runs)
-        note = (f"held (fell in {k} of {row.runs})" if not np.isfinite(row.median)
-                else f"fell in {k} of {row.runs}" if k < row.runs else "")
+        note = (held_note(row.fell_runs, row.runs) if row.held
+                else f"fell in {row.fell_runs} of {row.runs}" if row.fell_runs < row.runs
+                else "")
         if note:
             ax.annotate(note, (horizon, yi), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=8, color="#4a5568")
@@ -227,9 +233,85 @@ def falls(runs: Runs, ax: Axes | None = None, path: str | Path | None = None) ->
     return save(ax.figure, path)
 
 
+def explain(table: pd.DataFrame, path: str | Path | None = None) -> Figure:
+    """Days each mechanism moved each outcome (`rout.explain.ablation`'s table): a panel per
+    outcome, a row per mechanism switched off, the shift of the median day (positive: the
+    mechanism hastened it) and, as a bar, where the ablated runs' 5-95% lie against the
+    median with every mechanism on. `held` marks a case that happened in fewer than half
+    its runs (it then has no median to move)."""
+    from rout.explain import BASELINE
+
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    if not outcomes:
+        raise ValueError("explain: the table has no outcomes")
+    mechanisms = [m for m in dict.fromkeys(table["mechanism"]) if m != BASELINE]
+    cols = min(3, len(outcomes))
+    rows = -(-len(outcomes) // cols)
+    fig = Figure(figsize=(3.6 * cols, 0.22 * len(mechanisms) * rows + 1.1 * rows + 0.4),
+                 layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
+    y = np.arange(len(mechanisms))
+    runs = int(table["runs"].iloc[0])
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        t = table[table["outcome"] == outcome].set_index("mechanism")
+        base = t.loc[BASELINE]
+        ax.axvline(0, color="#4a5568", linewidth=0.8)
+        name = outcome.replace("quarter_power_day", "power < 25%")
+        ax.set_yticks(y, mechanisms, fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(axis="x", labelsize=8, labelbottom=True)
+        day = base["median_day"]
+        if not np.isfinite(day):  # nothing to move: say so
+            ax.set_title(f"{name}: {held_note(round(base['happened'] * runs), runs)} with "
+                         "all on", loc="left", fontsize=8)
+            continue
+        ax.set_title(f"{name} (all on: day {day:.1f})", loc="left", fontsize=9)
+        for yi, mech in zip(y, mechanisms, strict=True):
+            r = t.loc[mech]
+            if not np.isfinite(r["median_day"]):
+                ax.annotate("held", (0, yi), xytext=(3, 0), textcoords="offset points",
+                            va="center", fontsize=7, color="#882255")
+                continue
+            if np.isfinite(r["p95"]):  # the 5-95% of its runs, against the baseline
+                ax.plot([r["p05"] - day, r["p95"] - day], [yi, yi], color="#88CCEE",
+                        linewidth=3, solid_capstyle="butt")
+            ax.plot(r["shift_days"], yi, "o", color="#332288", markersize=4)
+    axes.flat[0].set_ylim(len(mechanisms) - 0.5, -0.5)  # shared: the first on top
+    for ax in axes.flat[len(outcomes):]:
+        ax.axis("off")
+    fig.supxlabel("days later without the mechanism (+: it hastened the outcome); bar: "
+                  f"5-95% of its {runs} runs", fontsize=9)
+    return save(fig, path)
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def show_inline_in_ipython() -> None:
+    """In Jupyter or IPython, show a returned Figure as a PNG image at once.
+
+    rout draws without pyplot, and it is pyplot's inline backend that teaches IPython
+    to show figures, so in a fresh kernel a Figure would read `<Figure size 800x400>`
+    until `%matplotlib inline`. Called when the plots are first imported; a printer
+    already there (`%matplotlib inline`'s) is kept."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    if formatter.for_type(Figure) is None:
+        formatter.for_type(Figure, _png)
+
+
 def date_label(run: Run, day: float) -> str:
     """`day 2.5 (29 Nov)`, or `day 2.5` without a start date; `-` when it did not happen."""
     if not np.isfinite(day):
         return "-"
     when = date_of(run.scenario, day)
     return f"day {day:.1f}" + (f" ({when:%d %b})" if when else "")
+
+
+show_inline_in_ipython()

@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import rout
 from rout.experiments.plan import map_runs, replicates
-from rout.experiments.summary import describe, summarise_days
+from rout.experiments.summary import DaySummary, describe
 from rout.model.registry import STATE_NAMES
 from rout.model.results import Run, simulate
 from rout.viz import plots
-from rout.viz.map import MapLayers
+from rout.viz.map import GOVERNMENT, MapLayers
 
 if TYPE_CHECKING:
     from rout.experiments.discover import Discovery
@@ -51,6 +53,10 @@ img { max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.5em; }
 pre { background: #f7fafc; padding: 0.7em; overflow-x: auto; font-size: 13px; }
 details { margin: 0.3em 0; } summary { cursor: pointer; }
 .set { background: #fefcbf; }
+figure.map { position: relative; display: inline-block; max-width: 100%; margin: 0.5em 0 1.5em; }
+figure.map img { margin: 0; }
+figure.map .key { position: absolute; }
+figure.map .key.marker { border-radius: 50%; }
 </style>
 </head>
 <body>
@@ -72,6 +78,7 @@ $map
 
 <h2 id="drivers">What drove the departures</h2>
 $drivers
+$explanation
 $counterfactual
 
 <h2 id="events">Events</h2>
@@ -158,11 +165,13 @@ def _timeline(runs: list[Run]) -> str:
     r0 = runs[0]
     rows = []
     for row in t.itertuples():
-        s = summarise_days(np.array([r.fall_days[row.place] for r in runs]))
+        s = DaySummary(row.runs, row.fell_runs, row.p05, row.median, row.p95)
         rows.append({"place": row.place, "recorded": plots.date_label(r0, row.observed),
                      "simulated": describe(s, lambda d: plots.date_label(r0, d)),
                      "error (days)": "-" if s.held else f"{s.median - row.observed:+.1f}"})
-    return (table(pd.DataFrame(rows), numeric=("error (days)",))
+    n = len(runs)
+    return (f"<p>Over {n} run{'s' * (n > 1)}: a place that fell in fewer than half of them "
+            "held.</p>" + table(pd.DataFrame(rows), numeric=("error (days)",))
             + png(plots.falls(runs)))
 
 
@@ -188,13 +197,20 @@ def map_figure(run: Run) -> Figure:
     wide and their names too small to read; two a row, each is half the page
     at full size, the titles have room, and the legend covers no map.
     """
+    return map_panels(run)[0]
+
+
+def map_panels(run: Run) -> tuple[Figure, list[MapLayers]]:
+    """`map_figure`, and the layers of each of its maps."""
     fig = Figure(figsize=(MAP_WIDTH, MAP_WIDTH), layout="constrained")
     grid = fig.add_gridspec(2, 2)
     first = MapLayers(run, fig.add_subplot(grid[0, 0]), legend=False)
     picks = np.unique(np.linspace(0, first.steps - 1, 3).round().astype(int))
     first.show(picks[0])
+    panels = [first]
     for i, step in enumerate(picks[1:], start=1):
-        MapLayers(run, fig.add_subplot(grid[i // 2, i % 2]), legend=False).show(step)
+        panels.append(MapLayers(run, fig.add_subplot(grid[i // 2, i % 2]), legend=False))
+        panels[-1].show(step)
     w, s, e, n = first.bounds
     aspect = (n - s) / ((e - w) * np.cos(np.radians((s + n) / 2)))
     fig.set_size_inches(MAP_WIDTH, MAP_WIDTH * float(np.clip(aspect, 0.45, 1.35)) + 1.2)
@@ -202,15 +218,71 @@ def map_figure(run: Run) -> Figure:
     key.axis("off")
     key.legend(handles=first.legend_handles(), loc="center left", fontsize=10,
                frameon=False, labelspacing=0.9)
-    return fig
+    return fig, panels
+
+
+def map_keys(fig: Figure, panels: list[MapLayers], dpi: int = MAP_DPI
+             ) -> tuple[bytes, list[dict[str, Any]]]:
+    """The map as a PNG, and where on it (in shares of its width and height) each place
+    name, each place marker, each panel title and the legend were drawn.
+
+    The page lays these boxes over the image: hovering a marker names its place, and a
+    test in a browser can check from the page that nothing covers a name."""
+    FigureCanvasAgg(fig)  # the canvas whose renderer says where everything went
+    fig.set_dpi(dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)  # not cropped: the image is the figure
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+
+    def box(kind: str, x0: float, y0: float, x1: float, y1: float, **data: Any
+            ) -> dict[str, Any]:
+        return {"kind": kind, "left": x0 / width, "top": 1 - y1 / height,
+                "width": (x1 - x0) / width, "height": (y1 - y0) / height, **data}
+
+    keys = []
+    run = panels[0].run
+    observed = {o.place for o in run.scenario.observed}
+    for k, layers in enumerate(panels):
+        t = layers.title.get_window_extent(renderer)
+        keys.append(box("title", t.x0, t.y0, t.x1, t.y1, panel=k))
+        dots = layers.dots
+        centres = layers.ax.transData.transform(dots.get_offsets())
+        radii = np.sqrt(dots.get_sizes()) / 2 * dpi / 72
+        held = [to_hex(c) == GOVERNMENT for c in dots.get_facecolors()]
+        for name, (x, y), r, g, label in zip(run.place_names, centres, radii, held,
+                                              layers.labels, strict=True):
+            state = "held by the government" if g else "taken"
+            keys.append(box("marker", x - r, y - r, x + r, y + r, panel=k, place=name,
+                            observed=name in observed, title=f"{name}: {state}"))
+            b = label.get_window_extent(renderer)
+            keys.append(box("label", b.x0, b.y0, b.x1, b.y1, panel=k, place=name,
+                            observed=name in observed))
+    legend = next(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)
+    b = legend.get_window_extent(renderer)
+    keys.append(box("legend", b.x0, b.y0, b.x1, b.y1))
+    return buf.getvalue(), keys
 
 
 def _map(run: Run) -> str:
+    image, keys = map_keys(*map_panels(run))
+    spans = []
+    for key in keys:
+        style = "".join(f"{side}:{100 * key[side]:.3f}%;"
+                        for side in ("left", "top", "width", "height"))
+        data = "".join(f' data-{k}="{escape(str(v).lower() if isinstance(v, bool) else str(v))}"'
+                       for k, v in key.items()
+                       if k in ("kind", "panel", "place", "observed"))
+        tip = f' title="{escape(key["title"])}"' if "title" in key else ' aria-hidden="true"'
+        spans.append(f'<span class="key {key["kind"]}" style="{style}"{data}{tip}></span>')
+    data = base64.b64encode(image).decode("ascii")
     return (f"<p>Seed {escape(str(run.seed.entropy))}, at the start, half-way and at the end. "
             "Blue: held by the government; orange: taken, with the ground nearest to it; "
             "marker area: soldiers on duty; triangles: attacking forces, with the routes "
-            "they took. Coast, borders, rivers and lakes: Natural Earth 1:50m.</p>"
-            + png(map_figure(run), dpi=MAP_DPI))
+            "they took. Coast, borders, rivers and lakes: Natural Earth 1:50m. Hover over a "
+            "place to read its name and who holds it.</p>"
+            f'<figure class="map"><img alt="map of the run" src="data:image/png;base64,{data}">'
+            + "".join(spans) + "</figure>")
 
 
 def _drivers(runs: list[Run]) -> str:
@@ -220,9 +292,23 @@ def _drivers(runs: list[Run]) -> str:
     df = pd.DataFrame({"mechanism": total.index,
                        "decisions to leave": [f"{v:,.0f}" for v in total],
                        "share": [f"{v:.1%}" for v in share]})
-    note = " (mean over runs)" if len(runs) > 1 else ""
+    note = f" (mean over {len(runs)} runs)" if len(runs) > 1 else ""
     return (f"<p>Each decision to leave split over the terms that pushed it{note}.</p>"
             + table(df, numeric=("decisions to leave", "share")))
+
+
+def _explanation(table: pd.DataFrame | None) -> str:
+    """The ablation (`rout explain`): days each mechanism moved each outcome, with the
+    5-95% of its runs (nothing without one)."""
+    if table is None:
+        return ""
+    runs = int(table["runs"].iloc[0])
+    return ('<h3 id="explain">What each mechanism did</h3>'
+            f"<p>Each mechanism switched off in turn over the same {runs} runs: how many days "
+            "later (+) or earlier (-) each recorded fall and the day power drops below a "
+            "quarter then come, against the median with every mechanism on; the bar is the "
+            "5-95% of the runs without it. Held: it happened in fewer than half the "
+            "runs.</p>" + png(plots.explain(table)))
 
 
 def _counterfactual(discovery: Discovery | None, scenario: str) -> str:
@@ -310,9 +396,11 @@ def _parameters(runs: list[Run], overrides: dict[str, Any]) -> str:
 
 
 def render(runs: Run | Sequence[Run], overrides: dict[str, Any] | None = None,
-           discovery: Discovery | None = None) -> str:
+           discovery: Discovery | None = None, explanation: pd.DataFrame | None = None
+           ) -> str:
     """The report as one HTML string (runs: one Run or several seeds of one scenario); with
-    a discovery (`rout.experiments.discover`), a section on what would have held it."""
+    a discovery (`rout.experiments.discover`), a section on what would have held it; with
+    an ablation's table (`rout.explain.ablation`), the figure of what each mechanism did."""
     rs = plots.as_runs(runs)
     sc, over = rs[0].scenario, dict(overrides or {})
     start = f", starting {sc.start_date:%d %B %Y}" if sc.start_date else ""
@@ -323,16 +411,18 @@ def render(runs: Run | Sequence[Run], overrides: dict[str, Any] | None = None,
     return PAGE.substitute(
         name=escape(sc.name), description=escape(sc.description), meta=escape(meta),
         outcome=_outcome(rs), timeline=_timeline(rs), plots=_plots(rs), map=_map(rs[0]),
-        drivers=_drivers(rs), counterfactual=_counterfactual(discovery, sc.name),
+        drivers=_drivers(rs), explanation=_explanation(explanation),
+        counterfactual=_counterfactual(discovery, sc.name),
         events=_events(rs[0]), stories=_stories(rs[0]),
         parameters=_parameters(rs, over),
     )
 
 
 def write(runs: Run | Sequence[Run], path: str | Path,
-          overrides: dict[str, Any] | None = None, discovery: Discovery | None = None) -> Path:
+          overrides: dict[str, Any] | None = None, discovery: Discovery | None = None,
+          explanation: pd.DataFrame | None = None) -> Path:
     """Write the report to an HTML file and return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(runs, overrides, discovery), encoding="utf-8")
+    path.write_text(render(runs, overrides, discovery, explanation), encoding="utf-8")
     return path

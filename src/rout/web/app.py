@@ -1,4 +1,4 @@
-"""The dashboard: a FastAPI app serving one HTML page and two JSON endpoints.
+"""The dashboard: a FastAPI app serving one HTML page and its JSON endpoints.
 
 Why FastAPI + uvicorn: both are light, maintained and typed; the request is a
 pydantic model (the project already speaks pydantic), so every bound on a
@@ -10,6 +10,9 @@ Runs go to a pool of worker processes (spawned once, at start-up, and kept
 warm; a pool whose worker died is replaced, and its runs retried); each worker
 sends back only the few arrays the page draws, never a whole Run. The browser
 never names a file: scenarios are chosen among the built-in ones by name.
+An explanation (`rout.explain`'s ablation: every mechanism switched off in
+turn) is the same plan `rout explain` runs, handed to the same workers run by
+run, so it obeys the same bounds, queue and cancellation as any ensemble.
 
 Several people may share a dashboard: the `Scheduler` hands the workers one run
 at a time, in turn to each request waiting, so a small request never waits for a
@@ -47,12 +50,18 @@ from starlette.exceptions import HTTPException
 
 import rout
 from rout import ema
-from rout.experiments.plan import replicates
+from rout.experiments.backend import Result
+from rout.experiments.plan import Plan, replicates, split
+from rout.experiments.store import Record, rows_of
 from rout.experiments.summary import QUANTILES, quantiles, summarise_days
+from rout.explain import BASELINE, QUARTER, ablation_plan, ablation_table
 from rout.model.registry import STATE_NAMES, STATES
-from rout.model.results import simulate
+from rout.model.results import series_column, simulate
+from rout.model.schedule import switches
 from rout.scenario.loader import ScenarioError, builtin_scenarios, load_scenario
 from rout.scenario.schema import Scenario
+from rout.viz import basemap
+from rout.viz.map import ATTACKER, GOVERNMENT, HELD_ALPHA, ROAD, regions, territory, view_bounds
 
 STATIC = Path(__file__).parent / "static"
 MAX_RUNS = 20
@@ -66,6 +75,9 @@ MAX_PER_CLIENT = 2  # of which from one address
 SMALL_WORK = 5e6  # soldier-steps of a request small enough to run beside the pool
 RETRIES = 2  # times a run is tried again after its worker died
 EXCERPT = 200  # characters of a refused input a message may show
+LEFT_COLOUR = "#000000"  # the curve of all who have left, beside the states' own colours
+CASES = len(switches()) + 1  # an explanation runs each case: all on, then each mechanism off
+EXPLAIN_RUNS = 3  # the page's default runs per case of an explanation
 
 # name: (label, low, high, step, help) of each slider: the levers' ranges of rout.ema, the one
 # table every experiment explores (the switches, backup_real and amnesty_on, are checkboxes)
@@ -126,6 +138,13 @@ class RunRequest(BaseModel):
         return over
 
 
+class ExplainRequest(RunRequest):
+    """One press of the Explain button: the Run form's scenario, population, horizon and
+    levers, with its own (smaller) number of runs, since each is run CASES times."""
+
+    runs: int = Field(EXPLAIN_RUNS, ge=1, le=MAX_RUNS)
+
+
 def run_one(name: str, overrides: dict[str, Any], seed: np.random.SeedSequence,
             with_map: bool) -> dict[str, Any]:
     """One run in a worker, cut down to the arrays the page draws (cheap to send back)."""
@@ -139,13 +158,15 @@ def run_one(name: str, overrides: dict[str, Any], seed: np.random.SeedSequence,
         out[col] = pick[col].to_numpy(dtype=float)
     for dim in ("rank", "group"):
         for label, size in run.sizes(dim).items():
-            out[f"{dim}.{label}"] = pick[f"{dim}.{label}.left"].to_numpy(dtype=float) / size
+            out[f"{dim}.{label}"] = pick[series_column(dim, label, "left")].to_numpy(
+                dtype=float) / size
     out["fall"] = run.timeline()["simulated"].to_numpy(dtype=float)
     if with_map:
         k = len(run.place_names)
         out["map.government"] = run.places["government"].to_numpy(dtype=bool).reshape(n, k)[idx]
         out["map.on_duty"] = np.stack(
-            [pick[f"place.{p}.on_duty"].to_numpy(dtype=float) for p in run.place_names], axis=1)
+            [pick[series_column("place", p, "on_duty")].to_numpy(dtype=float)
+             for p in run.place_names], axis=1)
         f = run.forces
         out["map.forces"] = [
             {"name": name, **{c: f.loc[f["force"] == name, c].to_numpy()[idx]
@@ -158,6 +179,20 @@ def run_one(name: str, overrides: dict[str, Any], seed: np.random.SeedSequence,
     return out
 
 
+def ground(sc: Scenario, bounds: basemap.Bounds) -> list[list[list[list[float]]]]:
+    """Each place's ground (the report's `territory` and `regions`): its rings of
+    [lon, lat], without the closing vertex; the page fills those of taken places."""
+    lon = tuple(p.lon for p in sc.places)
+    lat = tuple(p.lat for p in sc.places)
+    paths = regions(territory(bounds, lon, lat), bounds, len(sc.places))
+    return [[np.round(ring[:-1], 4).tolist() for ring in path.to_polygons()] for path in paths]
+
+
+def steps_of(sc: Scenario) -> float:
+    """Steps of one run of a scenario: with its soldiers, the unit of the dashboard's bounds."""
+    return float(np.ceil(sc.days * 24 / sc.step_hours))
+
+
 def _warm() -> None:
     """Import the model in a worker before the first request needs it."""
     simulate("garrison", seed=0, days=0.1)
@@ -166,6 +201,11 @@ def _warm() -> None:
 def _list(values: Iterable[float], digits: int = 4) -> list[float | None]:
     """Rounded JSON numbers, NaN as null."""
     return [None if not np.isfinite(v) else round(float(v), digits) for v in values]
+
+
+def _num(value: float, digits: int = 4) -> float | None:
+    """One rounded JSON number, NaN as null."""
+    return _list([value], digits)[0]
 
 
 def _band(runs: list[dict[str, Any]], key: str) -> dict[str, list[float | None]]:
@@ -185,6 +225,7 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
         "group": {k.split(".", 1)[1]: _band(runs, k) for k in first if k.startswith("group.")},
     }
     falls = np.stack([r["fall"] for r in runs])
+    observed = {o.place for o in sc.observed}
     timeline = []
     for j, obs in enumerate(sc.observed):
         d = summarise_days(falls[:, j])
@@ -193,16 +234,29 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
                          "hi": _list([d.p95])[0], "fell": round(d.share, 4),
                          "fell_runs": d.happened, "runs": d.runs, "held": d.held})
     index = {p.name: i for i, p in enumerate(sc.places)}
+    lon = np.array([p.lon for p in sc.places])
+    lat = np.array([p.lat for p in sc.places])
+    bounds = view_bounds(lon, lat)  # the report's and the animation's box
     return {
         "scenario": sc.name, "description": sc.description, "runs": len(runs),
         "seed": req.seed, "soldiers": sc.army.strength,
-        "states": [{"name": st.name, "label": st.label, "colour": st.colour} for st in STATES],
+        "states": [*({"name": st.name, "label": st.label, "colour": st.colour}
+                     for st in STATES),
+                   {"name": "left", "label": "left (visibly)", "colour": LEFT_COLOUR}],
         "days": sc.days, "start_date": sc.start_date.isoformat() if sc.start_date else None,
         "elapsed": round(elapsed, 3), "overrides": req.overrides(),
         "day": _list(first["day"]), "curves": curves, "timeline": timeline,
         "map": {
             "seed": req.seed,
-            "places": [{"name": p.name, "lat": p.lat, "lon": p.lon} for p in sc.places],
+            "bounds": list(bounds), "basemap": basemap.geojson(bounds),
+            "style": {"sea": basemap.SEA, "land": basemap.LAND,
+                      **{k: basemap.STYLE[k].get("color", basemap.STYLE[k].get("edgecolor"))
+                         for k in ("lakes", "rivers", "coast", "borders")},
+                      "government": GOVERNMENT, "attacker": ATTACKER, "road": ROAD,
+                      "held_alpha": HELD_ALPHA},
+            "places": [{"name": p.name, "lat": p.lat, "lon": p.lon,
+                        "observed": p.name in observed} for p in sc.places],
+            "ground": ground(sc, bounds),
             "roads": [[index[r.a], index[r.b]] for r in sc.roads],
             "government": first["map.government"].astype(int).tolist(),
             "on_duty": np.round(first["map.on_duty"]).astype(int).tolist(),
@@ -210,6 +264,36 @@ def assemble(sc: Scenario, req: RunRequest, runs: list[dict[str, Any]],
                         "strength": _list(f["strength"], 1)} for f in first["map.forces"]],
             "falls": first["map.falls"],
         },
+    }
+
+
+def explanation(req: ExplainRequest, plan: Plan, results: list[Result],
+                elapsed: float) -> dict[str, Any]:
+    """The page's JSON of an explanation: `rout.explain`'s table of the plan's runs, a row
+    per (mechanism, outcome), with the days moved against the median with all on."""
+    records = [Record(rid, p, r, plan.points[p], (r,), res)
+               for (rid, p, r), res in zip(plan.runs(), results, strict=True)]
+    runs_, _ = split(rows_of(records, plan.entropy))
+    table = ablation_table(plan, runs_)
+    base = table[table["mechanism"] == BASELINE].set_index("outcome")["median_day"]
+    rows = []
+    for r in table.itertuples():
+        day = base[r.outcome]
+        rows.append({"mechanism": r.mechanism, "outcome": r.outcome, "runs": int(r.runs),
+                     "happened_runs": round(r.happened * r.runs),
+                     "held": not np.isfinite(r.median_day), "median_day": _num(r.median_day),
+                     "p05": _num(r.p05), "p95": _num(r.p95), "shift_days": _num(r.shift_days),
+                     "shift_p05": _num(r.p05 - day), "shift_p95": _num(r.p95 - day)})
+    described = switches()
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    return {
+        "scenario": req.scenario, "runs": req.runs, "seed": req.seed, "cases": len(plan.points),
+        "total_runs": plan.size, "elapsed": round(elapsed, 3), "overrides": req.overrides(),
+        "baseline": BASELINE,
+        "mechanisms": [{"name": m, "help": described[m]} for m in plan.design["mechanisms"]],
+        "outcomes": [{"name": o, "label": "power < 25%" if o == QUARTER else o}
+                     for o in outcomes],
+        "rows": rows,
     }
 
 
@@ -238,9 +322,10 @@ class Job:
     """One request's runs: those waiting for a worker, and the results as they come."""
 
     client: str
-    tasks: list[tuple[Any, ...]]  # the arguments of run_one, one tuple per run
+    tasks: list[tuple[Any, ...]]  # the arguments of `fn`, one tuple per run
     small: bool
     done: asyncio.Future[list[Any]]
+    fn: Callable[..., Any] = run_one  # what a worker does with each task (top-level: it is sent)
     waiting: list[int] = field(default_factory=list)  # indices of runs not yet started
     results: dict[int, Any] = field(default_factory=dict)
     tries: dict[int, int] = field(default_factory=dict)
@@ -278,8 +363,17 @@ class Scheduler:
         return self.pool
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers now (a run in progress is abandoned) and wait until they are gone,
+        so none outlives the server."""
+        pool, self.pool = self.pool, None
+        if isinstance(pool, ProcessPoolExecutor):
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(10)
+            pool.shutdown(wait=True)
         self.side.shutdown(wait=False, cancel_futures=True)
 
     def _renew(self, generation: int) -> None:
@@ -291,14 +385,15 @@ class Scheduler:
         if old is not None:
             old.shutdown(wait=False, cancel_futures=True)
 
-    def submit(self, client: str, tasks: list[tuple[Any, ...]], small: bool) -> Job:
+    def submit(self, client: str, tasks: list[tuple[Any, ...]], small: bool,
+               fn: Callable[..., Any] = run_one) -> Job:
         if len(self.jobs) >= MAX_ACTIVE:
             raise Busy(f"the dashboard is busy with {len(self.jobs)} requests; try again in "
                        "a moment")
         if sum(j.client == client for j in self.jobs) >= MAX_PER_CLIENT:
             raise Busy(f"{MAX_PER_CLIENT} of your requests are still running; wait for them "
                        "(or close their pages) before asking for more")
-        job = Job(client, tasks, small, asyncio.get_running_loop().create_future())
+        job = Job(client, tasks, small, asyncio.get_running_loop().create_future(), fn)
         self.jobs.append(job)
         self._dispatch()
         return job
@@ -334,7 +429,7 @@ class Scheduler:
             executor = self.side if side else self.pool
             generation = self.generation
             try:
-                future = loop.run_in_executor(executor, run_one, *job.tasks[i])
+                future = loop.run_in_executor(executor, job.fn, *job.tasks[i])
             except BrokenProcessPool:
                 self._renew(generation)
                 job.waiting.insert(0, i)
@@ -529,7 +624,8 @@ def create_app(workers: int = 2, host: str = "127.0.0.1", port: int | None = Non
         levers = [{"name": k, "label": v[0], "min": v[1], "max": v[2], "step": v[3],
                    "help": v[4]} for k, v in LEVERS.items()]
         return {"scenarios": [scenario_info(n) for n in builtin_scenarios()],
-                "limits": limits, "levers": levers, "default_runs": 10}
+                "limits": limits, "levers": levers, "default_runs": 10,
+                "explain": {"cases": CASES, "default_runs": EXPLAIN_RUNS}}
 
     @app.get("/api/status")
     async def status() -> dict[str, Any]:
@@ -539,27 +635,32 @@ def create_app(workers: int = 2, host: str = "127.0.0.1", port: int | None = Non
                 "limits": {"requests": MAX_ACTIVE, "per_client": MAX_PER_CLIENT,
                            "body_bytes": MAX_BODY}}
 
-    @app.post("/api/run")
-    async def run(req: RunRequest, request: Request) -> JSONResponse:
-        over = req.overrides()
+    def prepare(req: RunRequest, cases: int = 1) -> Scenario | JSONResponse:
+        """The request's scenario, or the 400 that refuses it: an override the scenario
+        refuses, or more than MAX_SOLDIER_STEPS of work over its `cases` x runs."""
         try:
-            sc = load_scenario(req.scenario, over)
+            sc = load_scenario(req.scenario, req.overrides())
         except ScenarioError as exc:
             return JSONResponse(status_code=400,
                                 content={"message": _cut("; ".join(exc.problems), 2 * EXCERPT)})
-        steps = np.ceil(sc.days * 24 / sc.step_hours)
-        work = sc.army.strength * steps * req.runs
-        if work > MAX_SOLDIER_STEPS:
+        steps = steps_of(sc)
+        if sc.army.strength * steps * req.runs * cases > MAX_SOLDIER_STEPS:
+            each = f"{cases} cases x " if cases > 1 else ""
             return JSONResponse(status_code=400, content={
-                "message": f"too much work for the dashboard: {req.runs} runs x "
+                "message": f"too much work for the dashboard: {each}{req.runs} runs x "
                            f"{sc.army.strength:,} soldiers x {steps:.0f} steps; lower the runs, "
                            "the population or the horizon"})
-        start = time.perf_counter()
-        plan = replicates(req.scenario, req.runs, req.seed, over, "dashboard")
-        tasks = [(*plan.job(0, r), r == 0) for r in range(req.runs)]
+        return sc
+
+    async def gather(request: Request, sc: Scenario, tasks: list[tuple[Any, ...]],
+                     fn: Callable[..., Any] = run_one) -> list[Any] | JSONResponse:
+        """The tasks' results from the workers, in order; or the answer that ends the
+        request instead: 429 (queue full), 499 (the client left: its runs not started are
+        dropped) or 500 (a run raised)."""
+        work = sc.army.strength * steps_of(sc) * len(tasks)
         client = request.client.host if request.client else "?"
         try:
-            job = scheduler.submit(client, tasks, small=work <= SMALL_WORK)
+            job = scheduler.submit(client, tasks, small=work <= SMALL_WORK, fn=fn)
         except Busy as exc:
             return JSONResponse(status_code=429, content={"message": str(exc)},
                                 headers={"Retry-After": "5"})
@@ -569,20 +670,57 @@ def create_app(workers: int = 2, host: str = "127.0.0.1", port: int | None = Non
                 if not job.done.done() and await request.is_disconnected():
                     scheduler.cancel(job)  # nobody is waiting for it any more
                     return JSONResponse(status_code=499, content={"message": "gone"})
-            runs = job.done.result()
+            return job.done.result()
         except Exception as exc:  # a run that raised: one line, an excerpt
             return JSONResponse(status_code=500, content={
                 "message": _cut(f"the runs failed: {type(exc).__name__}: {exc}")})
         finally:
             scheduler.cancel(job)
+
+    @app.post("/api/run")
+    async def run(req: RunRequest, request: Request) -> JSONResponse:
+        """An ensemble: bands over the runs, the timeline, the first run's map."""
+        sc = prepare(req)
+        if isinstance(sc, JSONResponse):
+            return sc
+        start = time.perf_counter()
+        plan = replicates(req.scenario, req.runs, req.seed, req.overrides(), "dashboard")
+        runs = await gather(request, sc, [(*plan.job(0, r), r == 0) for r in range(req.runs)])
+        if isinstance(runs, JSONResponse):
+            return runs
         return JSONResponse(assemble(sc, req, runs, time.perf_counter() - start))
+
+    @app.post("/api/explain")
+    async def explain(req: ExplainRequest, request: Request) -> JSONResponse:
+        """What moved each fall: `rout explain`'s plan (CASES x runs), run by run on the
+        workers, summarised by `rout.explain`'s own table."""
+        sc = prepare(req, CASES)
+        if isinstance(sc, JSONResponse):
+            return sc
+        start = time.perf_counter()
+        plan = ablation_plan(req.scenario, req.runs, None, req.overrides(), req.seed)
+        results = await gather(request, sc, [plan.job(p, r) for _, p, r in plan.runs()],
+                               plan.runner)
+        if isinstance(results, JSONResponse):
+            return results
+        return JSONResponse(explanation(req, plan, results, time.perf_counter() - start))
 
     app.state.scheduler = scheduler
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
-    """Run the dashboard until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
+          ready: Callable[[], None] | None = None) -> None:
+    """Run the dashboard until interrupted; `ready()` is called once it answers on its port
+    (the workers warm, the socket listening), so an address announced then opens at once."""
     import uvicorn
 
-    uvicorn.run(create_app(workers, host, port), host=host, port=port, log_level="warning")
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and ready is not None:
+                ready()
+
+    config = uvicorn.Config(create_app(workers, host, port), host=host, port=port,
+                            log_level="warning")
+    Server(config).run()

@@ -1,0 +1,137 @@
+"""Where a run's time goes: one run of each built-in case, timed submodel by submodel.
+
+    .venv/bin/python benchmarks/profile_cases.py [--cases syria-2024 ...] [--repeats 3]
+                                                [--out docs/performance.md]
+
+Each case runs at the scale joint calibration uses (`rout.experiments.joint.SCALES`,
+60 days) and at full scale (one agent per soldier, the scenario's own horizon). Every
+submodel's `step`, the recorder and the end-of-war check are wrapped with a clock; a
+first run loads the compiled kernels, then `--repeats` runs are timed and the median of
+each submodel's time is reported: in total, per step, and per soldier-step (agents x
+steps). The tables go to `--out` (docs/performance.md) with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import rout
+from rout.experiments.joint import CASES, SCALES
+from rout.model import engine as engine_module
+from rout.model.engine import Engine
+from run_speed import cpu_name  # the sibling script (benchmarks/ is on the path)
+
+RECORD, END = "record", "decided (end of war)"
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+clock_now = time.process_time  # the clock every submodel is timed with (--clock)
+
+
+def timed(fn: Callable[..., Any], name: str, clock: dict[str, float]) -> Callable[..., Any]:
+    """fn, adding the seconds each call takes to clock[name]."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = clock_now()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            clock[name] = clock.get(name, 0.0) + clock_now() - t0
+    return wrapper
+
+
+def profile_once(case: str, overrides: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One run with every submodel clocked: seconds per submodel, steps, agents, wall."""
+    sc = rout.load_scenario(case, overrides)
+    clock: dict[str, float] = {}
+    t0 = clock_now()
+    eng = Engine(sc, np.random.default_rng(seed))
+    build = clock_now() - t0
+    for sub in eng.submodels:
+        sub.step = timed(sub.step, f"{type(sub).__module__.rsplit('.', 1)[-1]}."
+                         f"{type(sub).__name__}", clock)
+    eng.recorder.record = timed(eng.recorder.record, RECORD, clock)
+    decided = engine_module.decided
+    engine_module.decided = timed(decided, END, clock)
+    try:
+        t1 = clock_now()
+        eng.run()
+        steps_s = clock_now() - t1
+    finally:
+        engine_module.decided = decided
+    return {"clock": clock, "steps": eng.steps, "agents": eng.world.army.n, "build": build,
+            "run": steps_s}
+
+
+def profile(case: str, overrides: dict[str, Any], seed: int, repeats: int) -> dict[str, Any]:
+    """Medians over repeats (after a first run that loads the compiled kernels)."""
+    profile_once(case, overrides, seed)
+    runs = [profile_once(case, overrides, seed) for _ in range(repeats)]
+    names = list(runs[0]["clock"])
+    return {
+        "clock": {k: statistics.median(r["clock"].get(k, 0.0) for r in runs) for k in names},
+        "steps": runs[0]["steps"], "agents": runs[0]["agents"],
+        "build": statistics.median(r["build"] for r in runs),
+        "run": statistics.median(r["run"] for r in runs),
+    }
+
+
+def table(title: str, res: dict[str, Any]) -> list[str]:
+    """A markdown table of one profile, submodels in schedule order."""
+    steps, agents, run = res["steps"], res["agents"], res["run"]
+    soldier_steps = max(steps * agents, 1)
+    total = sum(res["clock"].values())
+    lines = [f"### {title}", "",
+             f"{agents:,} agents, {steps:,} steps: build {res['build']:.2f} s, steps "
+             f"{run:.2f} s ({run / max(steps, 1) * 1e3:.2f} ms a step, "
+             f"**{run / soldier_steps * 1e9:.1f} ns per soldier-step**); the submodels below "
+             f"account for {total:.2f} s, the rest is the engine's loop.", "",
+             "| submodel | s | share | µs per step | ns per soldier-step |",
+             "|---|---:|---:|---:|---:|"]
+    for name, s in res["clock"].items():
+        lines.append(f"| {name} | {s:.3f} | {s / max(run, 1e-12):.0%} | "
+                     f"{s / max(steps, 1) * 1e6:.0f} | {s / soldier_steps * 1e9:.2f} |")
+    return [*lines, ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="*", default=list(CASES))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-full", action="store_true", help="skip the runs at full scale")
+    ap.add_argument("--out", type=Path, default=Path("docs/performance.md"))
+    args = ap.parse_args()
+    head = [
+        "# Performance: where a run's time goes", "",
+        "Generated by `benchmarks/profile_cases.py` (do not edit by hand): one run of each "
+        "built-in case, every submodel of the schedule (ODD section 3) clocked, median of "
+        f"{args.repeats} runs after a first that loads the compiled kernels, seed "
+        f"{args.seed}. A soldier-step is one agent for one step. Python "
+        f"{platform.python_version()}, numpy {np.__version__}, {cpu_name()}; the machine "
+        "is shared, so absolute times are noisy and shares are the steadier reading.", "",
+        "For the speed of one step as the army grows (1e5 to 1e7 soldiers) and peak memory, "
+        "see `benchmarks/run_speed.py`.", "",
+    ]
+    body: list[str] = []
+    for case in args.cases:
+        body.append(f"## {case}")
+        body.append("")
+        plans = [(f"{case} at calibration scale (k = {SCALES.get(case, 1)}, 60 days)",
+                  {"scale": SCALES.get(case, 1), "days": 60})]
+        if not args.no_full:
+            plans.append((f"{case} at full scale (k = 1, its own horizon)", {}))
+        for title, over in plans:
+            print(f"profiling {title} ...", flush=True)
+            body += table(title, profile(case, over, args.seed, args.repeats))
+    args.out.write_text("\n".join(head + body))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
