@@ -69,3 +69,12 @@ def test_event_counts_are_integers_not_floats():
     counted = ev["count"].dropna()
     assert len(counted) and (counted >= 1).all()
     assert ev.loc[ev["kind"] == "end", "count"].isna().all()  # a kind that counts nobody
+
+
+def test_departures_say_which_decisions_drivers_counts_as_baseline():
+    quiet = {"forces": [], "risings": [], "events": [], "days": 5, "scale": 5}
+    run = rout.simulate("syria-2024", seed=1, overrides=quiet)
+    d, drivers = run.departures, run.drivers()
+    assert d["baseline"].dtype == bool and d["baseline"].any()
+    counted = drivers.loc[drivers["mechanism"] == "baseline", "departures"].sum()
+    assert d["baseline"].sum() * run.scale == counted

@@ -363,7 +363,8 @@ class Run:
 
     @cached_property
     def departures(self) -> pd.DataFrame:
-        """Every decision to leave: who, when, how, and the terms of W - N at that moment."""
+        """Every decision to leave: who, when, how, the terms of W - N at that moment, and
+        `baseline`: no term pushed him out (the peacetime rate; drivers() counts these)."""
         logs = self._w.departures
         if logs:
             cat = {k: np.concatenate([d[k] for d in logs]) for k in logs[0]}
@@ -387,7 +388,16 @@ class Run:
         )
         for j, name in enumerate(TERM_NAMES):
             out[name] = cat["terms"][:, j]
+        out[BASELINE.name] = self._push(out).sum(axis=1) <= 0  # what drivers() counts so
         return out
+
+    def _push(self, d: pd.DataFrame) -> np.ndarray:
+        """How far each term pushed each departure out: a pressure by its level, a
+        restraint by how much it weakened since the start of the run (never below 0)."""
+        terms = d[list(TERM_NAMES)].to_numpy()
+        start = self._w.terms0[d["soldier"].to_numpy()]
+        pressure = np.array([t.pressure for t in TERMS])
+        return np.where(pressure, terms, terms - start).clip(0.0, None)
 
     @cached_property
     def tracked(self) -> pd.DataFrame:
@@ -413,10 +423,7 @@ class Run:
         (grievance, danger, collapse, each at its level) and the restraints that weakened
         (enforcement, loyalty, each by how much it fell since the start of the run)."""
         d = self.departures
-        terms = d[list(TERM_NAMES)].to_numpy()
-        start = self._w.terms0[d["soldier"].to_numpy()]
-        pressure = np.array([t.pressure for t in TERMS])
-        push = np.where(pressure, terms, terms - start).clip(0.0, None)
+        push = self._push(d)
         total = push.sum(axis=1, keepdims=True)
         share = np.divide(push, total, out=np.zeros_like(push), where=total > 0)
         out = pd.DataFrame(share, columns=list(TERM_NAMES), index=d.index)
