@@ -36,6 +36,8 @@ LOCAL_CLUSTER = {
     # a worker samples its own stack every 10 ms and every process watches itself twice
     # a second: on a laptop that CPU comes out of the runs, and nobody reads the profiles
     "distributed.worker.profile.enabled": False,
+    # the same for a worker its nanny starts again after one died (read from its environment)
+    "distributed.nanny.pre-spawn-environ.DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.admin.system-monitor.gil.enabled": False,
 }
