@@ -122,12 +122,21 @@ def shown(text: object) -> str:
     return escape(safe(text))
 
 
+def _command_context() -> Any:
+    """The running command's context, or None outside a command. Newer typer carries its own
+    copy of click (and click itself may not be installed)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
 def warn(lines: list[str]) -> None:
     """Print warnings to stderr, one line each, each once in a command."""
-    import click
     from rich.markup import escape
 
-    ctx = click.get_current_context(silent=True)
+    ctx = _command_context()
     warned: set[str] = ctx.find_root().meta.setdefault("rout.warned", set()) if ctx else set()
     for line in lines:
         if line not in warned:
